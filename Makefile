@@ -46,12 +46,11 @@ format: venv ## apply ruff fixes and formatting
 test: venv lint ## lint, then the whole test suite
 	$(PY) -m pytest -q
 
-bench: venv ## measure train time, scores and throughput; writes bench/results.json
+bench: venv ## measure train time, scores and throughput; writes tests/bench/results.json
 	$(PY) -m train.bench
 
-ui: venv ## MLflow UI on the project's store (HOST=127.0.0.1 PORT=5000)
-	@$(PY) -c "from train.tracking import ui_hint; print(ui_hint('$(HOST)', $(PORT)))"
-	$(VENV)/bin/mlflow ui --backend-store-uri "$$($(PY) -c 'from train.tracking import resolve_uri; from train.config import TrackingConfig; print(resolve_uri(TrackingConfig()))')" --host $(HOST) --port $(PORT)
+ui: venv ## MLflow UI on the project's store, sorted by validation macro-F1 (HOST, PORT)
+	$(PY) -m train.ui --host $(HOST) --port $(PORT)
 
 clean: ## remove the MLflow store and exported models (keeps .venv)
 	rm -rf mlruns models/champion models/.champion.*

@@ -108,11 +108,11 @@ def read_raw(labels: list[str]) -> list[Line]:
     return lines
 
 
-def write_blind() -> int:
+def write_blind(target: Path = BLIND, pattern: str = "*.txt") -> int:
     """Label-free copies for annotator B: `### doc=...` headers and `n<TAB>text` lines."""
-    BLIND.mkdir(parents=True, exist_ok=True)
+    target.mkdir(parents=True, exist_ok=True)
     count = 0
-    for path in sorted(RAW.glob("*.txt")):
+    for path in sorted(RAW.glob(pattern)):
         rows = []
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.startswith("###"):
@@ -120,7 +120,7 @@ def write_blind() -> int:
             elif line.strip():
                 rows.append(f"{len([r for r in rows if not r.startswith('###')])}\t"
                             f"{line.split(chr(9), 2)[2].strip()}")  # fmt: skip
-        (BLIND / path.name).write_text("\n".join(rows) + "\n", encoding="utf-8")
+        (target / path.name).write_text("\n".join(rows) + "\n", encoding="utf-8")
         count += 1
     return count
 

@@ -79,7 +79,7 @@ def model_card(
     return f"""# News sentence labeler: `{name}` ({family})
 
 Labels each sentence of a news page as one of: {", ".join(f"`{x}`" for x in labels)}
-(see docs/labelling-guide.md in the project). Chosen as champion by validation macro-F1.
+(see data/LABELLING.md in the project). Chosen as champion by validation macro-F1.
 
 ## Use
 ```python

@@ -38,6 +38,8 @@ for _key, _value in {
     os.environ.setdefault(_key, _value)
 # The dataset source is a plain path, which MLflow can read two equivalent ways and says so.
 warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+# Our model file has no predict type hints on purpose (see signature()); MLflow nags about it.
+warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
 
 import mlflow  # noqa: E402
 from mlflow.models import ModelSignature  # noqa: E402
@@ -73,15 +75,22 @@ def _check_reachable(uri: str) -> None:
         ) from exc
 
 
+def _sqlite_artifacts(uri: str) -> str | None:
+    """Artifacts of a SQLite store live beside the database file, never in the cwd."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    db = Path(uri.removeprefix("sqlite:///"))
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return (db.parent / "artifacts").resolve().as_uri()
+
+
 def setup(cfg: TrackingConfig) -> str:
     """Point MLflow at the store and experiment; returns the tracking URI."""
     uri = resolve_uri(cfg)
     _check_reachable(uri)
-    if uri == default_uri():
-        STORE_DIR.mkdir(exist_ok=True)
+    location = _sqlite_artifacts(uri)
     mlflow.set_tracking_uri(uri)
     if mlflow.get_experiment_by_name(cfg.experiment) is None:
-        location = (STORE_DIR / "artifacts").as_uri() if uri == default_uri() else None
         # Another `make train` may create it between the check and here.
         with contextlib.suppress(mlflow.exceptions.MlflowException):
             mlflow.create_experiment(cfg.experiment, artifact_location=location)
@@ -89,12 +98,14 @@ def setup(cfg: TrackingConfig) -> str:
     return uri
 
 
-def ui_url(base: str, experiment: str, metric: str) -> str:
+def ui_url(base: str, cfg: TrackingConfig, metric: str = "val_macro_f1") -> str:
     """A UI link that opens the experiment sorted by the primary metric, best first."""
-    exp = mlflow.get_experiment_by_name(experiment)
-    exp_id = exp.experiment_id if exp else "0"
+    mlflow.set_tracking_uri(resolve_uri(cfg))
+    exp = mlflow.get_experiment_by_name(cfg.experiment)
+    if exp is None:
+        return f"{base}/ (no runs yet: run `make train` first)"
     order = urllib.parse.quote(f"metrics.`{metric}`")
-    return f"{base}/#/experiments/{exp_id}?orderByKey={order}&orderByAsc=false"
+    return f"{base}/#/experiments/{exp.experiment_id}?orderByKey={order}&orderByAsc=false"
 
 
 # ---------------------------------------------------------------- runs
@@ -202,5 +213,26 @@ def load_pyfunc(model_uri: str) -> Any:
     return mlflow.pyfunc.load_model(model_uri)
 
 
-def child_runs(parent_id: str) -> pd.DataFrame:
-    return mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent_id}'")
+def use_store(uri: str) -> None:
+    mlflow.set_tracking_uri(uri)
+
+
+def finished_runs(experiment: str) -> list[dict[str, Any]]:
+    """Experiment (child) runs as plain dicts: name, family, metrics; newest first."""
+    exp = mlflow.get_experiment_by_name(experiment)
+    if exp is None:
+        return []
+    runs = MlflowClient().search_runs(
+        [exp.experiment_id],
+        filter_string="tags.kind = 'experiment' and attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time DESC"],
+    )
+    return [
+        {
+            "run_id": r.info.run_id,
+            "name": r.info.run_name,
+            "family": r.data.tags.get("family", ""),
+            "metrics": dict(r.data.metrics),
+        }
+        for r in runs
+    ]

@@ -1,0 +1,60 @@
+"""Shared fixtures: real files, a real SQLite MLflow store in a temp folder, real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+LABELS = ["factual_claim", "hedged_claim", "attribution", "opinion", "boilerplate"]
+SMOKE_SET = "smoke_tfidf_logreg,smoke_embed_logreg,smoke_minilm_finetune"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+EXAMPLES = {
+    "factual_claim": "The council voted {n} to 2 to close the depot on Friday.",
+    "hedged_claim": "The depot may have been losing money for {n} years.",
+    "attribution": "The mayor said {n} jobs would move to the new site.",
+    "opinion": "Closing a depot after {n} years is a short-sighted mistake.",
+    "boilerplate": "Share this article ({n} comments)",
+}
+
+
+@pytest.fixture
+def labelled_rows() -> list[dict]:
+    """30 small documents, 5 sentences each, one per label: enough for every split."""
+    rows = []
+    for d in range(30):
+        for i, (label, text) in enumerate(EXAMPLES.items()):
+            rows.append(
+                {"doc_id": f"d{d}", "sent_idx": i, "text": text.format(n=d + 3), "label": label}
+            )
+    return rows
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh SQLite tracking store; MLFLOW_TRACKING_URI points at it for subprocesses too."""
+    uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    (tmp_path / "store").mkdir()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return uri
