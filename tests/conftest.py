@@ -58,3 +58,18 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     (tmp_path / "store").mkdir()
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     return uri
+
+
+@pytest.fixture(scope="session")
+def smoke_champion(tmp_path_factory) -> Path:
+    """A real exported champion (TF-IDF smoke run into a scratch store), shared by tests."""
+    import subprocess
+
+    tmp = tmp_path_factory.mktemp("champion")
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'store' / 'mlflow.db'}"}
+    out = subprocess.run(
+        [PY, "-m", "train.run", "--exp", "smoke_tfidf_logreg", f"export.dir={tmp / 'champion'}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    return tmp / "champion"

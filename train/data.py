@@ -167,6 +167,21 @@ def _cap(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
     return frame.sample(n=max_rows, random_state=seed).sort_index()
 
 
+def corpus_dataset(labels: list[str], path: Path = BUILTIN):
+    """The built-in corpus as a `datasets.DatasetDict` (train / validation / test), with
+    `label` a ClassLabel in the config's label order:
+
+        from train.config import default_labels
+        from train.data import corpus_dataset
+        dd = corpus_dataset(default_labels())
+    """
+    from datasets import ClassLabel, DatasetDict, load_dataset
+
+    ds = load_dataset("json", data_files=str(path), split="train")
+    ds = ds.cast_column("label", ClassLabel(names=labels))
+    return DatasetDict({s: ds.filter(lambda row, s=s: row["split"] == s) for s in SPLITS})
+
+
 def load_data(cfg: DataConfig, labels: list[str], seed: int) -> LoadedData:
     """Read, validate and split; each split returned in file order."""
     from datasets import ClassLabel, Dataset
