@@ -6,9 +6,11 @@ interrupted export never leaves a half-written model and never removes the previ
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,33 +19,59 @@ def _old(dest: Path) -> Path:
     return dest.with_name(f".{dest.name}.previous")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextmanager
+def _locked(dest: Path) -> Iterator[None]:
+    """Two `make train` finishing together take turns at the swap instead of interleaving."""
+    with dest.with_name(f".{dest.name}.lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def recover(dest: Path) -> None:
-    """Undo a swap cut short between its two renames: the previous champion comes back."""
+    """Undo a swap cut short between its two renames: the previous champion comes back.
+    Also removes half-written folders left by exports whose process has died."""
     old = _old(dest)
     if old.exists() and not dest.exists():
         os.replace(old, dest)
     elif old.exists():
         shutil.rmtree(old)
     for stale in dest.parent.glob(f".{dest.name}.incoming-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        pid = stale.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def export_atomically(dest: Path, fill: Callable[[Path], Any], card: str) -> Path:
     """`fill(folder)` writes the model into a fresh folder; then it replaces `dest`."""
     dest = dest.resolve()
     dest.parent.mkdir(parents=True, exist_ok=True)
-    recover(dest)
     incoming = dest.with_name(f".{dest.name}.incoming-{os.getpid()}")
     try:
+        with _locked(dest):
+            recover(dest)
         fill(incoming)
         if not (incoming / "MLmodel").exists():
             raise RuntimeError(f"export to {dest}: the downloaded model has no MLmodel file")
         (incoming / "README.md").write_text(card, encoding="utf-8")
-        old = _old(dest)
-        if dest.exists():
-            os.replace(dest, old)
-        os.replace(incoming, dest)
-        shutil.rmtree(old, ignore_errors=True)
+        with _locked(dest):
+            old = _old(dest)
+            if dest.exists():
+                os.replace(dest, old)
+            os.replace(incoming, dest)
+            shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(incoming, ignore_errors=True)
     return dest

@@ -12,6 +12,7 @@ validation macro-F1, registration under the alias `champion`, and export to mode
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 import time
@@ -36,7 +37,12 @@ def _data_key(cfg: Config) -> tuple:
 
 def train_one(cfg: Config, data: LoadedData, parent_id: str) -> RunResult:
     labels = cfg.labels
-    tags = {"family": cfg.model.family, "kind": "experiment", **provenance.tags()}
+    tags = {
+        "family": cfg.model.family,
+        "kind": "experiment",
+        "data_digest": data.digest,
+        **provenance.tags(),
+    }
     with tracking.run(cfg.name, parent_id=parent_id, tags=tags) as run_id:
         tracking.log_config(cfg.to_dict())
         tracking.log_text(provenance.environment_json(), "environment.json")
@@ -124,6 +130,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    # `kill` (SIGTERM) ends runs like Ctrl-C does: marked KILLED, nothing exported.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return _train_all(configs, datasets, uri, export=not args.no_export)
+    except KeyboardInterrupt:
+        print("\ninterrupted: open runs are marked KILLED; models/ is unchanged", file=sys.stderr)
+        return 130
+
+
+def _train_all(configs: list[Config], datasets: dict, uri: str, export: bool) -> int:
     first = configs[0]
     print(f"tracking to {uri}, experiment '{first.tracking.experiment}'")
     results: list[RunResult] = []
@@ -138,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         tracking.log_metrics({"champion_" + first.primary_metric: winner.metrics["val_macro_f1"]})
         print("\n" + summary_table(results, winner))
         print(f"\nregistered {registered}")
-        if not args.no_export:
+        if export:
             data = datasets[_data_key(next(c for c in configs if c.name == winner.name))]
             card = model_card(
                 name=winner.name,

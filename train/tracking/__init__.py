@@ -8,6 +8,7 @@ from any working directory); MLFLOW_TRACKING_URI, when set, wins (a team server)
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import socket
 import urllib.parse
@@ -84,15 +85,31 @@ def _sqlite_artifacts(uri: str) -> str | None:
     return (db.parent / "artifacts").resolve().as_uri()
 
 
+@contextlib.contextmanager
+def _init_lock(uri: str) -> Iterator[None]:
+    """Two processes creating a SQLite store at once race in its schema migration and one
+    fails; creation is serialised with a lock file beside the database. Once the schema
+    exists, SQLite's own locking is enough for concurrent runs."""
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    lock = Path(uri.removeprefix("sqlite:///") + ".lock")
+    with lock.open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def setup(cfg: TrackingConfig) -> str:
     """Point MLflow at the store and experiment; returns the tracking URI."""
     uri = resolve_uri(cfg)
     _check_reachable(uri)
     location = _sqlite_artifacts(uri)
     mlflow.set_tracking_uri(uri)
-    if mlflow.get_experiment_by_name(cfg.experiment) is None:
-        # Another `make train` may create it between the check and here.
-        with contextlib.suppress(mlflow.exceptions.MlflowException):
+    with _init_lock(uri):
+        if mlflow.get_experiment_by_name(cfg.experiment) is None:
             mlflow.create_experiment(cfg.experiment, artifact_location=location)
     mlflow.set_experiment(cfg.experiment)
     return uri
