@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 LABELS = ["factual_claim", "hedged_claim", "attribution", "opinion", "boilerplate"]
-SMOKE_SET = "smoke_tfidf_logreg,smoke_embed_logreg,smoke_minilm_finetune"
+SMOKE_SET = "smoke_tfidf_logreg,smoke_embed_logreg,smoke_minilm_finetune,smoke_minilm_context"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")

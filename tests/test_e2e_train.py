@@ -35,7 +35,7 @@ def test_every_experiment_is_a_child_run_with_metrics_and_artifacts(trained):
     runs = client.search_runs([exp.experiment_id])
     parents = [r for r in runs if r.data.tags.get("kind") == "train"]
     children = [r for r in runs if r.data.tags.get("kind") == "experiment"]
-    assert len(parents) == 1 and len(children) == 3
+    assert len(parents) == 1 and len(children) == 4
     assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parents[0].info.run_id}
     for child in children:
         m = child.data.metrics
@@ -50,7 +50,10 @@ def test_every_experiment_is_a_child_run_with_metrics_and_artifacts(trained):
                 "report_validation.txt", "misclassified_validation.json",
                 "environment.json"} <= files  # fmt: skip
         assert child.inputs.dataset_inputs, "training data must be logged as a dataset input"
-    finetune = next(c for c in children if c.data.tags["family"] == "minilm_finetune")
+        assert "reliability_test.png" in files and m["temperature"] > 0
+        assert {"val_ece", "val_ece_raw", "test_ece"} <= set(m)
+    finetune = next(c for c in children if c.info.run_name == "smoke_minilm_finetune")
+    assert any(c.data.params["model.params.context"] == "True" for c in children)
     history = client.get_metric_history(finetune.info.run_id, "epoch_macro_f1")
     assert len(history) >= 1
     assert finetune.data.tags["provenance.encoder_sha256"].startswith("53aa5117")
@@ -84,6 +87,9 @@ def test_exported_champion_honours_the_inference_contract(trained):
     # input order is kept: one sentence alone gets the row it had in the batch
     alone = model.predict([texts[1]])
     np.testing.assert_allclose(alone[expected[1:]].to_numpy()[0], probs[1], atol=1e-6)
+    # optional document columns are accepted (the context model reads them)
+    with_docs = model.predict(pd.DataFrame({"text": texts, "doc_id": "d", "sent_idx": [0, 1, 2]}))
+    assert list(with_docs.columns) == expected and len(with_docs) == 3
     card = (trained["export"] / "README.md").read_text()
     assert "Intended use" in card and "val_macro_f1" not in card and "Validation macro-F1" in card
 

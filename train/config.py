@@ -52,6 +52,14 @@ class TrackingConfig:
 
 
 @dataclass
+class CalibrationConfig:
+    # Temperature scaling on validation: better probabilities, same labels.
+    temperature: bool = True
+    # Per-label prior shifts tuned for validation macro-F1 (helps rare labels; changes labels).
+    label_bias: bool = False
+
+
+@dataclass
 class ExportConfig:
     dir: str = "models/champion"
 
@@ -65,6 +73,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
 
     def to_dict(self) -> dict[str, Any]:

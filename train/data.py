@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from train.config import ROOT, DataConfig
+from train.context import neighbour_context
 from train.families.base import TextSplit
 
 BUILTIN = ROOT / "data" / "corpus.jsonl"
@@ -148,6 +149,11 @@ def validate_frame(
                 f"(known: {', '.join(labels)}; map others with data.label_map)"
             )
     out["doc_id"] = frame[cfg.doc_column].astype(str) if cfg.doc_column in frame else ""
+    # Reading order inside a document: the file's sent_idx, else the order of the rows.
+    if "sent_idx" in frame:
+        out["sent_idx"] = pd.to_numeric(frame["sent_idx"], errors="coerce").fillna(0).astype(int)
+    else:
+        out["sent_idx"] = out.groupby("doc_id").cumcount()
     if cfg.split_column in frame:
         out["split"] = frame[cfg.split_column].map(lambda s: _SPLIT_ALIASES.get(s, s))
         bad = out.index[~out["split"].isin(SPLITS)]
@@ -203,6 +209,12 @@ def load_data(cfg: DataConfig, labels: list[str], seed: int) -> LoadedData:
         if (spread > 1).any():
             raise DataError(f"{where}: document '{spread[spread > 1].index[0]}' is in two splits")
 
+    has_docs = bool((table["doc_id"] != "").any())
+    table["context"] = neighbour_context(
+        table["text"].tolist(),
+        table["doc_id"].tolist() if has_docs else None,
+        table["sent_idx"].tolist(),
+    )
     splits, frames = {}, {}
     for name in SPLITS:
         part = _cap(table[table["split"] == name], cfg.max_rows, seed).reset_index(drop=True)
@@ -215,8 +227,9 @@ def load_data(cfg: DataConfig, labels: list[str], seed: int) -> LoadedData:
             texts=list(ds["text"]),
             labels=np.asarray(ds["label"], dtype=np.int64),
             doc_ids=part["doc_id"].tolist(),
+            contexts=part["context"].tolist(),
         )
-        frames[name] = part
+        frames[name] = part.drop(columns=["context"])
     missing = set(range(len(labels))) - set(splits["train"].labels.tolist())
     if missing and not cfg.max_rows:
         names = ", ".join(labels[i] for i in sorted(missing))

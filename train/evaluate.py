@@ -24,7 +24,7 @@ class SplitResult:
 
 def score(labeler: Labeler, split: TextSplit, prefix: str) -> SplitResult:
     start = time.perf_counter()
-    proba = labeler.predict_proba(split.texts)
+    proba = labeler.predict_proba(split.texts, split.contexts or None)
     seconds = time.perf_counter() - start
     y_pred = proba.argmax(1)
     return SplitResult(

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from train.calibration import adjust
+from train.context import neighbour_context
 from train.families import family_class
 
 META_FILE = "labeler.json"
@@ -51,21 +53,48 @@ def texts_from(data: Any) -> list[str]:
     return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
 
 
+def contexts_from(data: Any, texts: list[str]) -> list[str] | None:
+    """Neighbour context when the input says which document each row belongs to."""
+    if not isinstance(data, pd.DataFrame) or "doc_id" not in data.columns:
+        return None
+    positions = None
+    if "sent_idx" in data.columns:
+        positions = pd.to_numeric(data["sent_idx"], errors="coerce").fillna(0).astype(int).tolist()
+    return neighbour_context(texts, data["doc_id"].astype(str).tolist(), positions)
+
+
 class Labeler:
-    def __init__(self, family: Any, labels: list[str], config: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        family: Any,
+        labels: list[str],
+        config: dict[str, Any],
+        temperature: float = 1.0,
+        label_bias: list[float] | None = None,
+    ) -> None:
         self.family, self.labels, self.config = family, list(labels), config
+        self.temperature = temperature
+        self.label_bias = np.asarray(label_bias) if label_bias is not None else None
 
     @property
     def family_name(self) -> str:
         return self.family.name
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        proba = np.asarray(self.family.predict_proba(list(texts)), dtype=np.float64)
+    def raw_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
+        """The family's probabilities before calibration."""
+        proba = np.asarray(self.family.predict_proba(list(texts), contexts), dtype=np.float64)
         # float32 softmax rows drift from 1 by ~1e-7; the contract promises they sum to 1.
         return proba / np.clip(proba.sum(1, keepdims=True), 1e-12, None)
 
+    def predict_proba(
+        self, texts: Sequence[str], contexts: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """Calibrated probabilities: what the exported model returns."""
+        return adjust(self.raw_proba(texts, contexts), self.temperature, self.label_bias)
+
     def predict(self, data: Any) -> pd.DataFrame:
-        proba = self.predict_proba(texts_from(data))
+        texts = texts_from(data)
+        proba = self.predict_proba(texts, contexts_from(data, texts))
         out = pd.DataFrame({"label": [self.labels[i] for i in proba.argmax(1)]})
         for i, label in enumerate(self.labels):
             out[f"prob_{label}"] = proba[:, i]
@@ -80,6 +109,8 @@ class Labeler:
             "family": self.family.name,
             "labels": self.labels,
             "provenance": self.family.provenance(),
+            "temperature": self.temperature,
+            "label_bias": None if self.label_bias is None else self.label_bias.tolist(),
         }
         (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         (folder / CONFIG_FILE).write_text(yaml.safe_dump(self.config, sort_keys=False))
@@ -95,4 +126,6 @@ class Labeler:
             raise ValueError(f"{meta_path}: format_version {meta.get('format_version')} unknown")
         family = family_class(meta["family"]).load(folder / MODEL_DIR, meta["labels"])
         config = yaml.safe_load((folder / CONFIG_FILE).read_text()) or {}
-        return cls(family, meta["labels"], config)
+        return cls(
+            family, meta["labels"], config, meta.get("temperature", 1.0), meta.get("label_bias")
+        )

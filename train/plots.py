@@ -31,3 +31,24 @@ def confusion_figure(matrix: np.ndarray, labels: list[str], title: str) -> Figur
 
 def close(fig: Figure) -> None:
     plt.close(fig)
+
+
+def reliability_figure(before: list[tuple], after: list[tuple], title: str) -> Figure:
+    """Confidence against accuracy, before and after calibration; the diagonal is perfect."""
+    fig, ax = plt.subplots(figsize=(5.2, 5.0), dpi=110)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect")
+    for points, name, color in ((before, "raw", "tab:orange"), (after, "calibrated", "tab:blue")):
+        if points:
+            x, y, n = zip(*points, strict=True)
+            ax.plot(x, y, marker="o", color=color, label=name)
+            for xi, yi, ni in zip(x, y, n, strict=True):
+                ax.annotate(str(ni), (xi, yi), fontsize=6, color=color, xytext=(2, -8),
+                            textcoords="offset points")  # fmt: skip
+    ax.set_xlabel("confidence (top label)")
+    ax.set_ylabel("accuracy")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from train.config import ROOT
+from train.context import neighbour_context
 from train.metrics import evaluate
 
 DEFAULT_PATH = ROOT.parent / "shared" / "data" / "real-news-dev.jsonl"
@@ -40,5 +41,7 @@ def evaluate_if_present(labeler) -> dict[str, float]:
     index = {label: i for i, label in enumerate(labeler.labels)}
     rows = [r for r in rows if r["label"] in index]
     y_true = np.array([index[r["label"]] for r in rows])
-    proba = labeler.predict_proba([r["text"] for r in rows])
+    texts = [r["text"] for r in rows]
+    contexts = neighbour_context(texts, [r["doc_id"] for r in rows], [r["sent_idx"] for r in rows])
+    proba = labeler.predict_proba(texts, contexts)
     return evaluate(y_true, proba, labeler.labels, PREFIX)

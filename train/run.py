@@ -20,6 +20,13 @@ from datetime import datetime
 from pathlib import Path
 
 from train import provenance, realnews, tracking
+from train.calibration import (
+    adjust,
+    expected_calibration_error,
+    fit_label_bias,
+    fit_temperature,
+    reliability_points,
+)
 from train.config import ROOT, Config, ConfigError, load_config
 from train.data import DataError, LoadedData, load_data
 from train.encoder import EncoderError
@@ -27,7 +34,7 @@ from train.evaluate import errors_table, score
 from train.export import export_atomically, model_card
 from train.families import family_class
 from train.labeler import Labeler
-from train.plots import close, confusion_figure
+from train.plots import close, confusion_figure, reliability_figure
 from train.select import RunResult, choose
 
 
@@ -62,8 +69,8 @@ def train_one(cfg: Config, data: LoadedData, parent_id: str) -> RunResult:
         )
         train_seconds = time.perf_counter() - start
         labeler = Labeler(family, labels, cfg.to_dict())
+        metrics = {"train_seconds": train_seconds, **calibrate(cfg, labeler, data)}
 
-        metrics = {"train_seconds": train_seconds}
         for split, prefix in (("validation", "val"), ("test", "test")):
             result = score(labeler, data.splits[split], prefix)
             metrics.update(result.metrics)
@@ -97,6 +104,32 @@ def train_one(cfg: Config, data: LoadedData, parent_id: str) -> RunResult:
             train_seconds,
             family.provenance(),
         )
+
+
+def calibrate(cfg: Config, labeler: Labeler, data: LoadedData) -> dict[str, float]:
+    """Fit temperature (and optional label biases) on validation; log ECE before and after
+    on validation and test, with a reliability diagram."""
+    valid, test = data.splits["validation"], data.splits["test"]
+    raw_val = labeler.raw_proba(valid.texts, valid.contexts or None)
+    if cfg.calibration.temperature:
+        labeler.temperature = fit_temperature(raw_val, valid.labels)
+    if cfg.calibration.label_bias:
+        labeler.label_bias = fit_label_bias(adjust(raw_val, labeler.temperature), valid.labels)
+    raw_test = labeler.raw_proba(test.texts, test.contexts or None)
+    out = {"temperature": labeler.temperature}
+    for name, split, raw in (("val", valid, raw_val), ("test", test, raw_test)):
+        cal = adjust(raw, labeler.temperature, labeler.label_bias)
+        out[f"{name}_ece_raw"] = expected_calibration_error(raw, split.labels)
+        out[f"{name}_ece"] = expected_calibration_error(cal, split.labels)
+        if name == "test":
+            fig = reliability_figure(
+                reliability_points(raw, split.labels),
+                reliability_points(cal, split.labels),
+                f"{cfg.name}: test reliability (T={labeler.temperature:.2f})",
+            )
+            tracking.log_figure(fig, "reliability_test.png")
+            close(fig)
+    return out
 
 
 def summary_table(results: list[RunResult], winner: RunResult) -> str:

@@ -20,6 +20,8 @@ class TextSplit:
     texts: list[str]
     labels: np.ndarray
     doc_ids: list[str] = field(default_factory=list)
+    # "previous [SEP] next" per sentence (train.context); "" entries when there is none.
+    contexts: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -42,8 +44,11 @@ class Family(Protocol):
 
     def fit(self, train: TextSplit, valid: TextSplit, report: EpochReport) -> None: ...
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """(n, len(labels)) probabilities, rows summing to 1, columns in label order."""
+    def predict_proba(
+        self, texts: Sequence[str], contexts: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """(n, len(labels)) probabilities, rows summing to 1, columns in label order.
+        Families that do not read context ignore `contexts`."""
         ...
 
     def save(self, folder: Path) -> None: ...

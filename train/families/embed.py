@@ -75,7 +75,9 @@ class EmbedLogReg:
             random_state=self.seed,
         ).fit(self.embed(train.texts), train.labels)
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(
+        self, texts: Sequence[str], contexts: Sequence[str] | None = None
+    ) -> np.ndarray:
         assert self.clf is not None, "fit or load first"
         out = np.zeros((len(texts), len(self.labels)))
         if len(texts):

@@ -15,7 +15,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, Trai
 from train.encoder import encoder_problem, resolve_encoder
 from train.families.base import EpochReport, TextSplit
 from train.families.base import Params as BaseParams
-from train.families.torch_utils import batches, pick_device, seed_everything
+from train.families.torch_utils import pick_device, seed_everything
 
 
 @dataclass
@@ -30,6 +30,8 @@ class FineTuneParams(BaseParams):
     class_weighted_loss: bool = True
     early_stopping_patience: int = 1
     mixed_precision: str = "no"  # no | fp16 | bf16 (GPU only)
+    # Read the neighbouring sentences as a second segment (captions, speakerless quotes).
+    context: bool = False
 
     def problems(self) -> dict[str, str]:
         out = {}
@@ -75,14 +77,27 @@ class FineTuned:
         self.tokenizer = AutoTokenizer.from_pretrained(self.encoder_path)
         self.model = None
 
+    def _encode(self, texts: Sequence[str], contexts: Sequence[str] | None, **kw):
+        if self.params.context:
+            pairs = list(contexts) if contexts else [""] * len(texts)
+            # The context is at most 2 x CONTEXT_WORDS words, so the sentence is cut only when
+            # it is longer than what remains of max_length.
+            return self.tokenizer(
+                list(texts), pairs, truncation="longest_first",
+                max_length=self.params.max_length, **kw,
+            )  # fmt: skip
+        return self.tokenizer(list(texts), truncation=True, max_length=self.params.max_length, **kw)
+
     def _dataset(self, split: TextSplit):
         from datasets import Dataset
 
-        ds = Dataset.from_dict({"text": split.texts, "label": split.labels.tolist()})
+        columns = {"text": split.texts, "label": split.labels.tolist()}
+        columns["context"] = split.contexts or [""] * len(split)
+        ds = Dataset.from_dict(columns)
         return ds.map(
-            lambda b: self.tokenizer(b["text"], truncation=True, max_length=self.params.max_length),
+            lambda b: self._encode(b["text"], b["context"]),
             batched=True,
-            remove_columns=["text"],
+            remove_columns=["text", "context"],
         )
 
     def fit(self, train: TextSplit, valid: TextSplit, report: EpochReport) -> None:
@@ -161,21 +176,23 @@ class FineTuned:
         self.model = trainer.model.to(pick_device()).eval()
 
     @torch.inference_mode()
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(
+        self, texts: Sequence[str], contexts: Sequence[str] | None = None
+    ) -> np.ndarray:
         assert self.model is not None, "fit or load first"
         device = next(self.model.parameters()).device
+        contexts = list(contexts) if contexts else [""] * len(texts)
         # Sorting by length keeps padding (wasted compute) small; order is restored below.
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        sorted_texts = [texts[i] for i in order]
+        order = np.argsort(
+            [len(t) + len(c) for t, c in zip(texts, contexts, strict=True)], kind="stable"
+        )
         chunks = []
-        for chunk in batches(sorted_texts, 64):
-            enc = self.tokenizer(
-                chunk,
-                padding=True,
-                truncation=True,
-                max_length=self.params.max_length,
-                return_tensors="pt",
-            ).to(device)
+        for start in range(0, len(order), 64):
+            idx = order[start : start + 64]
+            enc = self._encode(
+                [texts[i] for i in idx], [contexts[i] for i in idx],
+                padding=True, return_tensors="pt",
+            ).to(device)  # fmt: skip
             chunks.append(torch.softmax(self.model(**enc).logits.float(), -1).cpu().numpy())
         out = np.zeros((len(texts), len(self.labels)))
         if chunks:
@@ -184,6 +201,7 @@ class FineTuned:
 
     def save(self, folder: Path) -> None:
         self.model.config.news_kit_max_length = self.params.max_length
+        self.model.config.news_kit_context = self.params.context
         self.model.save_pretrained(folder, safe_serialization=True)
         self.tokenizer.save_pretrained(folder)
 
@@ -197,6 +215,7 @@ class FineTuned:
         self.model = AutoModelForSequenceClassification.from_pretrained(folder)
         self.model = self.model.to(pick_device()).eval()
         self.params.max_length = int(getattr(self.model.config, "news_kit_max_length", 128))
+        self.params.context = bool(getattr(self.model.config, "news_kit_context", False))
         return self
 
     def provenance(self) -> dict[str, str]:

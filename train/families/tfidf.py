@@ -88,7 +88,9 @@ class TfidfLogReg:
     def fit(self, train: TextSplit, valid: TextSplit, report: EpochReport) -> None:
         self.pipeline = self._build().fit(train.texts, train.labels)
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(
+        self, texts: Sequence[str], contexts: Sequence[str] | None = None
+    ) -> np.ndarray:
         assert self.pipeline is not None, "fit or load first"
         proba = self.pipeline.predict_proba(list(texts))
         # A label missing from training gets probability 0 rather than shifting columns.

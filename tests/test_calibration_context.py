@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+
+from train.calibration import (
+    adjust,
+    expected_calibration_error,
+    fit_label_bias,
+    fit_temperature,
+    reliability_points,
+)
+from train.context import SEPARATOR, neighbour_context
+
+
+def _overconfident(n=2000, seed=0):
+    """A model that is right 70% of the time but claims 97% confidence."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    pred = np.where(rng.random(n) < 0.7, y, (y + 1) % 3)
+    proba = np.full((n, 3), 0.015)
+    proba[np.arange(n), pred] = 0.97
+    return proba, y
+
+
+def test_temperature_scaling_fixes_overconfidence_without_changing_labels():
+    proba, y = _overconfident()
+    t = fit_temperature(proba, y)
+    calibrated = adjust(proba, t)
+    assert t > 1.5
+    assert (calibrated.argmax(1) == proba.argmax(1)).all()
+    assert expected_calibration_error(calibrated, y) < 0.05 < expected_calibration_error(proba, y)
+    np.testing.assert_allclose(calibrated.sum(1), 1.0)
+
+
+def test_reliability_points_cover_every_prediction():
+    proba, y = _overconfident(500)
+    points = reliability_points(proba, y)
+    assert sum(n for _, _, n in points) == 500
+    conf, acc, _ = points[-1]
+    assert conf == pytest.approx(0.97) and acc == pytest.approx(0.7, abs=0.06)
+
+
+def test_label_bias_rescues_a_rare_label_the_model_underrates():
+    rng = np.random.default_rng(1)
+    y = np.r_[np.zeros(900, int), np.ones(100, int)]
+    # the rare label gets a probability that separates it, but never wins the argmax
+    p1 = np.where(y == 1, rng.uniform(0.3, 0.45, 1000), rng.uniform(0.0, 0.25, 1000))
+    proba = np.c_[1 - p1, p1]
+    assert (proba.argmax(1) == 0).all()
+    bias = fit_label_bias(proba, y)
+    assert (adjust(proba, 1.0, bias).argmax(1) == y).mean() > 0.95
+
+
+def test_neighbour_context_follows_reading_order_within_each_document():
+    texts = ["b1", "a0", "b0", "a1"]
+    ctx = neighbour_context(texts, ["b", "a", "b", "a"], [1, 0, 0, 1])
+    assert ctx[1] == f"{SEPARATOR}a1"  # first of doc a: no previous
+    assert ctx[3] == f"a0{SEPARATOR}"  # last of doc a: no next
+    assert ctx[2] == f"{SEPARATOR}b1" and ctx[0] == f"b0{SEPARATOR}"
+
+
+def test_no_document_ids_means_no_context():
+    assert neighbour_context(["x", "y"], None) == ["", ""]
+
+
+def test_long_neighbours_are_cut_to_their_nearest_words():
+    prev = " ".join(f"w{i}" for i in range(40))
+    ctx = neighbour_context([prev, "s"], ["d", "d"], [0, 1], words=3)
+    assert ctx[1] == f"w37 w38 w39{SEPARATOR}"
