@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-EXP ?= tfidf_logreg,embed_logreg,minilm_finetune
+EXP ?= tfidf_logreg,embed_logreg,minilm_finetune,minilm_context
 ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
@@ -13,7 +13,7 @@ export DO_NOT_TRACK ?= true
 export TOKENIZERS_PARALLELISM ?= false
 
 .DEFAULT_GOAL := help
-.PHONY: help venv train data data-check test lint format bench ui clean
+.PHONY: help venv train data data-check eval eval-real test lint format bench ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,6 +34,18 @@ data: venv ## rebuild data/corpus.jsonl from data/raw and the annotations
 
 data-check: venv ## validate the corpus and print its statistics
 	$(PY) -m train.datacheck
+
+MODEL ?= models/champion
+DATA ?=
+REAL_NEWS ?= ../shared/data/real-news-dev.jsonl
+
+eval: venv ## evaluate MODEL (folder or models:/ URI) on DATA (labelled file), tracked in MLflow
+	@test -n "$(DATA)" || { echo "usage: make eval DATA=labelled.jsonl [MODEL=models/champion]"; exit 2; }
+	$(PY) -m train.eval --data $(DATA) --model $(MODEL)
+
+eval-real: venv ## evaluate MODEL on the real-news dev set in ../shared (when present)
+	@if [ -f "$(REAL_NEWS)" ]; then $(PY) -m train.eval --data $(REAL_NEWS) --model $(MODEL) --name eval-real-news-dev; \
+	else echo "no $(REAL_NEWS): nothing to evaluate (it lives outside the repository)"; fi
 
 lint: venv ## ruff check + format check
 	$(VENV)/bin/ruff check .

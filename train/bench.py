@@ -22,7 +22,7 @@ from pathlib import Path
 
 from train.config import ROOT
 
-DEFAULT_SET = "tfidf_logreg,embed_logreg,minilm_finetune"
+DEFAULT_SET = "tfidf_logreg,embed_logreg,minilm_finetune,minilm_context"
 RESULTS = ROOT / "tests" / "bench" / "results.json"
 
 

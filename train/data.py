@@ -76,7 +76,8 @@ def _prescan(path: Path, fmt: str) -> None:
                 )
 
 
-def _read_file(path: Path) -> tuple[pd.DataFrame, str]:
+def read_table(path: Path) -> tuple[pd.DataFrame, str]:
+    """A labelled file as a DataFrame, plus its format ("csv", "json" or "parquet")."""
     from datasets import load_dataset
     from datasets.utils.logging import disable_progress_bar
 
@@ -194,13 +195,13 @@ def load_data(cfg: DataConfig, labels: list[str], seed: int) -> LoadedData:
 
     if cfg.source == "builtin":
         path = BUILTIN
-        frame, fmt = _read_file(path)
+        frame, fmt = read_table(path)
         where = str(path.relative_to(ROOT))
     elif cfg.source.startswith("hf:"):
         frame, fmt, where = _read_hub(cfg.source[3:]), "hub", cfg.source
     else:
         path = Path(cfg.source).expanduser()
-        frame, fmt = _read_file(path if path.is_absolute() else Path.cwd() / path)
+        frame, fmt = read_table(path if path.is_absolute() else Path.cwd() / path)
         where = cfg.source
     table = validate_frame(frame, cfg, labels, where, fmt, seed)
     # A document in two splits would leak its neighbours' wording into evaluation.

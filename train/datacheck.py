@@ -100,7 +100,9 @@ def near_duplicates(rows: list[dict]) -> list[tuple[dict, dict, float]]:
 
 
 def shared_ngrams(rows: list[dict], n: int = 8) -> list[tuple[dict, dict, str]]:
-    """Line pairs (any split) sharing an n-gram of words after lower-casing."""
+    """Line pairs (any split) sharing an n-gram of words after lower-casing. A furniture line
+    repeating its own page's headline ("Share this: <headline>") is real page furniture, not
+    a repeated sentence shape, and is not counted."""
     first: dict[str, int] = {}
     out = []
     for i, row in enumerate(rows):
@@ -108,9 +110,12 @@ def shared_ngrams(rows: list[dict], n: int = 8) -> list[tuple[dict, dict, str]]:
         hits = set()
         for j in range(len(words) - n + 1):
             gram = " ".join(words[j : j + n])
-            if gram in first and first[gram] != i and first[gram] not in hits:
-                hits.add(first[gram])
-                out.append((rows[first[gram]], row, gram))
+            other = first.get(gram)
+            if other is not None and other != i and other not in hits:
+                hits.add(other)
+                same_page = rows[other]["doc_id"] == row["doc_id"]
+                if not (same_page and "boilerplate" in (row["label"], rows[other]["label"])):
+                    out.append((rows[other], row, gram))
             first.setdefault(gram, i)
     return out
 

@@ -174,8 +174,18 @@ def log_dataset(frame: pd.DataFrame, source: str, name: str, context: str) -> st
     return dataset.digest
 
 
-def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
-    mlflow.log_metrics(metrics, step=step)
+def log_metrics(
+    metrics: dict[str, float], step: int | None = None, model_id: str | None = None
+) -> None:
+    """`model_id` links the metrics to a logged model (evaluations of an exported model);
+    a model logged in another store cannot be linked, so it is then only named in a tag."""
+    if model_id:
+        mlflow.set_tag("evaluated_model_id", model_id)
+        try:
+            MlflowClient().get_logged_model(model_id)
+        except mlflow.exceptions.MlflowException:
+            model_id = None
+    mlflow.log_metrics(metrics, step=step, model_id=model_id)
 
 
 def log_figure(figure: Any, path: str) -> None:

@@ -26,7 +26,7 @@ WORKER_ENV = {
     "TOKENIZERS_PARALLELISM": "false",
     "MLFLOW_DISABLE_TELEMETRY": "true",
     "DO_NOT_TRACK": "true",
-    "TQDM_DISABLE": "1",  # weight-loading bars, once per worker, in every executor's log
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # weight-loading bars, per worker, in executor logs
 }
 
 
