@@ -75,3 +75,14 @@ def test_corpus_loads_with_datasets_and_a_classlabel():
     assert set(dd) == {"train", "validation", "test"}
     assert dd["train"].features["label"].names == LABELS
     assert len(dd["train"]) > len(dd["validation"]) > 0
+
+
+def test_every_split_holds_every_label_style_and_topic():
+    rows = [json.loads(line) for line in (ROOT / "data" / "corpus.jsonl").open()]
+    for key in ("label", "style", "topic"):
+        values = {r[key] for r in rows}
+        for split in ("train", "validation", "test"):
+            assert {r[key] for r in rows if r["split"] == split} == values, (key, split)
+    docs = {r["doc_id"]: r["split"] for r in rows}
+    share = sum(1 for s in docs.values() if s == "train") / len(docs)
+    assert 0.75 <= share <= 0.85
