@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 from conftest import LABELS, write_jsonl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from train.config import DataConfig
 from train.data import DataError, load_data
@@ -99,3 +101,58 @@ def test_builtin_corpus_loads_with_every_label_in_training():
     assert set(data.splits["train"].labels.tolist()) == set(range(len(LABELS)))
     assert all(len(s) > 0 for s in data.splits.values())
     assert len(data.digest) == 16
+
+
+def test_an_empty_split_is_rejected(tmp_path, labelled_rows):
+    for r in labelled_rows:
+        r["split"] = "test" if r["doc_id"] == "d0" else "train"
+    path = write_jsonl(tmp_path / "d.jsonl", labelled_rows)
+    with pytest.raises(DataError, match="the 'validation' split is empty"):
+        load_data(_cfg(path), LABELS, seed=0)
+
+
+def test_a_label_with_no_training_example_is_rejected(tmp_path, labelled_rows):
+    rows = [r for r in labelled_rows if r["label"] != "hedged_claim"]
+    rows.append({**labelled_rows[1], "doc_id": "only-test", "split": "test"})
+    for r in rows[:-1]:
+        r["split"] = "validation" if r["doc_id"] == "d1" else "train"
+    path = write_jsonl(tmp_path / "d.jsonl", rows)
+    with pytest.raises(DataError, match="no training example for label"):
+        load_data(_cfg(path), LABELS, seed=0)
+
+
+@pytest.mark.reliability
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.binary(max_size=40),
+            st.text(max_size=40).map(str.encode),
+            st.sampled_from(
+                [
+                    b"{",
+                    b"[]",
+                    b'{"text": 3, "label": "opinion"}',
+                    b'"x"',
+                    b"null",
+                    b'{"text": "ok", "label": "opinion"}',
+                    b"a,b,c",
+                    b"\xff\xfe",
+                ]
+            ),
+        ),
+        min_size=0,
+        max_size=8,
+    ),
+    suffix=st.sampled_from([".jsonl", ".csv"]),
+)
+def test_malformed_files_fail_with_a_data_error_and_nothing_else(tmp_path, lines, suffix):
+    path = tmp_path / f"fuzz{suffix}"
+    header = b"text,label\n" if suffix == ".csv" else b""
+    path.write_bytes(header + b"\n".join(lines))
+    try:
+        load_data(_cfg(path), LABELS, seed=0)
+    except DataError as exc:
+        assert str(path) in str(exc)

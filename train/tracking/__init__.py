@@ -41,6 +41,8 @@ for _key, _value in {
 warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
 # Our model file has no predict type hints on purpose (see signature()); MLflow nags about it.
 warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
+# Logged datasets carry sent_idx (an int column); the hint is about serving schemas, not ours.
+warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
 
 import mlflow  # noqa: E402
 from mlflow.models import ModelSignature  # noqa: E402
