@@ -13,7 +13,7 @@ export DO_NOT_TRACK ?= true
 export TOKENIZERS_PARALLELISM ?= false
 
 .DEFAULT_GOAL := help
-.PHONY: help venv train data data-check eval eval-real test lint format bench ui clean
+.PHONY: help venv train data data-check eval eval-real predict browser test lint format bench ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,7 @@ data-check: venv ## validate the corpus and print its statistics
 
 MODEL ?= models/champion
 DATA ?=
+FILE ?= data/samples/article.html
 REAL_NEWS ?= ../shared/data/real-news-dev.jsonl
 
 eval: venv ## evaluate MODEL (folder or models:/ URI) on DATA (labelled file), tracked in MLflow
@@ -55,7 +56,15 @@ format: venv ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: venv lint ## lint, then the whole test suite
+browser: ## install Debian's chromium for the HTML report test (needs root or sudo)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
+
+predict: venv ## label each sentence of FILE (text/HTML/JSON Lines, - = stdin); ARGS="--html out.html"
+	$(PY) -m train.predict $(FILE) --model $(MODEL) $(ARGS)
+
+test: venv lint browser ## lint, then the whole test suite
 	$(PY) -m pytest -q
 
 bench: venv ## measure train time, scores and throughput; writes tests/bench/results.json
