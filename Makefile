@@ -13,7 +13,7 @@ export DO_NOT_TRACK ?= true
 export TOKENIZERS_PARALLELISM ?= false
 
 .DEFAULT_GOAL := help
-.PHONY: help venv train data data-check eval eval-real predict browser test lint format bench ui clean
+.PHONY: help venv train data data-check eval eval-real predict serve score-spark browser test lint format bench ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,6 +60,14 @@ browser: ## install Debian's chromium for the HTML report test (needs root or su
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
+
+SERVE_PORT ?= 5001
+serve: venv ## REST API on HOST:SERVE_PORT (POST /invocations) for MODEL (default models/champion)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/mlflow models serve -m "$(MODEL)" --env-manager local -h $(HOST) -p $(SERVE_PORT)
+
+score-spark: venv ## label a Parquet file on Spark local[2]: IN=sentences.parquet OUT=labelled.parquet
+	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make score-spark IN=in.parquet OUT=out.parquet [MODEL=$(MODEL)]" >&2; exit 2; }
+	$(PY) -m train.spark --model "$(MODEL)" --in "$(IN)" --out "$(OUT)"
 
 predict: venv ## label each sentence of FILE (text/HTML/JSON Lines, - = stdin); ARGS="--html out.html"
 	$(PY) -m train.predict $(FILE) --model $(MODEL) $(ARGS)

@@ -23,52 +23,60 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from py4j.protocol import Py4JJavaError
+from pyspark.errors import AnalysisException, PySparkException
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+
 from train.tracking.spark_udf import ModelError, model_labels, pyfunc_udf
 
 # PySpark 4.3 warns that it "does not yet fully support pandas >= 3.0.0"; this module's UDF
 # path (Arrow batches of strings in, a struct of one string and doubles out) is tested with
-# the pinned pandas 3, so the warning only alarms users. Workers get the same filter below.
+# the pinned pandas 3, so the warning only alarms users. Only the driver emits it.
 PANDAS_WARNING = "PySpark does not yet fully support pandas"
 warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
 
-from pyspark.errors import AnalysisException  # noqa: E402
-from pyspark.sql import DataFrame, SparkSession  # noqa: E402
-from pyspark.sql import functions as F  # noqa: E402
-from pyspark.sql.types import DoubleType, StringType, StructField, StructType  # noqa: E402
-
-PRED = "__news_kit_prediction"
-# Read when each Python worker starts: the pandas note above, and MLflow's advice to add type
-# hints to predict (left out on purpose, see train.tracking.signature) once per worker.
-WORKER_WARNINGS = (
-    f"ignore:{PANDAS_WARNING}:FutureWarning,"
-    "ignore::UserWarning:mlflow.pyfunc.utils.data_validation"
-)
+PRED = "__news_kit_prediction"  # the struct column, unpacked into label + prob_* before writing
 
 
 class ScoreError(ValueError):
     """Input or output the scorer cannot use; phrased for the user."""
 
 
-def local_session(master: str | None = None) -> SparkSession:
-    """A Spark session on this machine (local[2] unless `master` says otherwise)."""
-    builder = SparkSession.builder.appName("news-sentence-kit scoring")
-    # Under spark-submit (which sets PYSPARK_GATEWAY_PORT) the master comes from its
-    # --master; forcing local[2] there would silently run a cluster job on the driver.
+def _master(master: str | None) -> str | None:
+    """The master local_session sets: `master`, else local[2]; None under spark-submit (which
+    sets PYSPARK_GATEWAY_PORT), whose --master must win over a silent local[2]."""
     if master or not os.environ.get("PYSPARK_GATEWAY_PORT"):
-        master = master or "local[2]"
+        return master or "local[2]"
+    return None
+
+
+def local_session(master: str | None = None) -> SparkSession:
+    """A Spark session on this machine (local[2] unless `master` or spark-submit says else)."""
+    builder = SparkSession.builder.appName("news-sentence-kit scoring")
+    master = _master(master)
+    if master:
         builder = builder.master(master)
     if master and master.startswith("local"):
         # Read when the context starts. Workers would otherwise run the first python3 on PATH,
         # which lacks mlflow and torch; the driver would bind the LAN address, not loopback.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    return (
+    builder = (
         builder.config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.log.level", "WARN")
-        .config("spark.executorEnv.PYTHONWARNINGS", WORKER_WARNINGS)
-        .getOrCreate()
     )
+    try:
+        return builder.getOrCreate()
+    except PySparkException as exc:
+        if exc.getCondition() != "JAVA_GATEWAY_EXITED":
+            raise
+        raise ScoreError(
+            "Spark could not start its JVM: it needs Java 17 or 21 (`java -version`; "
+            "on Debian: apt-get install openjdk-17-jre-headless) or JAVA_HOME pointing at one"
+        ) from exc
 
 
 def result_type(labels: list[str]) -> StructType:
@@ -77,19 +85,31 @@ def result_type(labels: list[str]) -> StructType:
     return StructType([StructField("label", StringType()), *probs])
 
 
-def _is_local(path: str) -> bool:
-    return urlparse(path).scheme in ("", "file")
+def _runs_locally(session: Any, master: str | None = None) -> bool:
+    """Whether `session` (or, when None, the one local_session(master) starts) is local."""
+    if session is None:
+        return (_master(master) or "").startswith("local")
+    try:
+        return str(session.conf.get("spark.master", "")).startswith("local")
+    except PySparkException:
+        return False
 
 
-def _local(path: str) -> Path:
-    return Path(urlparse(path).path if path.startswith("file:") else path)
+def _local_path(path: str, local_master: bool) -> Path | None:
+    """The path on this machine's disk, or None where Spark resolves it elsewhere: a bare
+    path on a cluster means its default file system (usually HDFS), not this disk."""
+    parts = urlparse(path)
+    if parts.scheme == "file":
+        return Path(parts.path)
+    return Path(path) if parts.scheme == "" and local_master else None
 
 
-def _check_paths(src: str, dst: str) -> None:
-    """Fail before a JVM starts (seconds) for the mistakes we can see from here."""
-    if _is_local(src) and not _local(src).exists():
+def _check_paths(src: str, dst: str, local_master: bool) -> None:
+    """Fail before any Spark work for the mistakes visible from here; Spark reports the rest."""
+    source, target = _local_path(src, local_master), _local_path(dst, local_master)
+    if source is not None and not source.exists():
         raise ScoreError(f"{src}: no such file or folder")
-    if _is_local(dst) and _local(dst).exists():
+    if target is not None and target.exists():
         raise ScoreError(f"{dst}: already exists; remove it or pick another --out")
 
 
@@ -102,8 +122,7 @@ def _check_input(frame: DataFrame, src: str, text_column: str, labels: list[str]
         )
     if not isinstance(fields[text_column], StringType):
         raise ScoreError(
-            f"{src}: column '{text_column}' holds {fields[text_column].simpleString()}, "
-            "not strings"
+            f"{src}: column '{text_column}' holds {fields[text_column].simpleString()}, not strings"
         )
     clash = [name for name in result_type(labels).fieldNames() if name in fields]
     if clash:
@@ -118,26 +137,29 @@ def score_parquet(
 ) -> None:
     """Label every row of the Parquet file or folder `src` and write Parquet to `dst`.
 
-    model_uri: an exported model folder, `models:/news-sentence-labeler@champion`, or any
-        URI MLflow can download (s3://, dbfs:/, runs:/...). On a cluster, executors need to
-        read it, which `spark_udf` arranges by copying it to them.
+    model_uri: an exported model folder on the driver's disk,
+        `models:/news-sentence-labeler@champion` (resolved through MLFLOW_TRACKING_URI, else
+        the project's store) or any URI MLflow can download (s3://, runs:/...). The driver
+        fetches it once and `spark_udf` ships that copy to the executors.
     src: Parquet readable by Spark (a file, a folder of part files, hdfs://, s3a://, ...).
     dst: output folder; must not exist yet. Row order is not kept across partitions: carry
         an id column in `src` to join results back.
     text_column: the string column holding one sentence per row.
-    spark: an existing SparkSession (kept running); None starts local[2] and stops it after.
+    spark: an existing SparkSession (left running); None starts local[2] (spark-submit's
+        master when run under it) and stops it afterwards.
 
     Raises ScoreError (bad paths or columns) or ModelError (not a model of this kit).
     """
-    _check_paths(src, dst)
+    _check_paths(src, dst, _runs_locally(spark))
     labels = model_labels(model_uri)
-    session = spark or local_session()
+    session = spark if spark is not None else local_session()
     try:
         try:
             frame = session.read.parquet(src)
-        except AnalysisException as exc:
-            raise ScoreError(f"{src}: not readable as Parquet ({_first_line(exc)})") from exc
+        except (AnalysisException, Py4JJavaError) as exc:  # the latter: a corrupt footer
+            raise ScoreError(f"{src}: not readable as Parquet ({spark_message(exc)})") from exc
         _check_input(frame, src, text_column, labels)
+        frame = _spread(frame, session)
         udf = pyfunc_udf(session, model_uri, result_type(labels))
         # A struct names the column `text`, the model's input name, whatever it is called here.
         scored = frame.withColumn(PRED, udf(F.struct(frame[text_column].alias("text"))))
@@ -145,14 +167,30 @@ def score_parquet(
         try:
             scored.select(*[scored[c] for c in frame.columns], *outputs).write.parquet(dst)
         except AnalysisException as exc:
-            raise ScoreError(f"{dst}: cannot write ({_first_line(exc)})") from exc
+            raise ScoreError(f"{dst}: cannot write ({spark_message(exc)})") from exc
     finally:
         if spark is None:
             session.stop()
 
 
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+def _spread(frame: DataFrame, session: SparkSession) -> DataFrame:
+    """Give every core a partition. Sentences are short, so even a file of millions of rows
+    is often read as one partition, which would score on one core (Spark gives each Python
+    worker one thread); the round-robin shuffle costs far less than the model does."""
+    try:
+        cores = session.sparkContext.defaultParallelism
+        parts = frame.rdd.getNumPartitions()
+    except (AttributeError, PySparkException):  # Spark Connect: its server plans partitions
+        return frame
+    return frame.repartition(cores) if parts < cores else frame
+
+
+def spark_message(exc: Exception) -> str:
+    """The first line of what Spark said, without py4j's "An error occurred while calling"."""
+    text = str(exc)
+    if isinstance(exc, Py4JJavaError):
+        text = str(exc.java_exception.getMessage() or exc.java_exception.toString())
+    return (text.strip().splitlines() or [type(exc).__name__])[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     try:
-        _check_paths(args.src, args.dst)
+        _check_paths(args.src, args.dst, _runs_locally(None, args.master))
         labels = model_labels(args.model)
         session = local_session(args.master)
         try:
@@ -177,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ScoreError, ModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (PySparkException, Py4JJavaError) as exc:  # Spark has already logged the details
+        print(f"error: the Spark job failed: {spark_message(exc)}", file=sys.stderr)
+        return 1
     seconds = time.perf_counter() - start
     print(f"{args.dst}: {rows} rows labelled ({', '.join(labels)}) in {seconds:.1f} s")
     return 0

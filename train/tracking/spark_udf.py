@@ -43,9 +43,10 @@ class ModelError(ValueError):
 
 
 def _use_registry(model_uri: str) -> None:
-    # models:/ and runs:/ resolve through the store `make train` wrote to (or
-    # MLFLOW_TRACKING_URI); plain paths and storage URIs need no store at all.
-    if model_uri.startswith(("models:/", "runs:/")):
+    # models:/ and runs:/ resolve through the store `make train` wrote to, unless the caller
+    # (MLFLOW_TRACKING_URI or mlflow.set_tracking_uri in a notebook) named one; plain paths
+    # and storage URIs need no store at all.
+    if model_uri.startswith(("models:/", "runs:/")) and not mlflow.is_tracking_uri_set():
         mlflow.set_tracking_uri(resolve_uri(TrackingConfig()))
 
 
