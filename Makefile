@@ -13,7 +13,7 @@ export DO_NOT_TRACK ?= true
 export TOKENIZERS_PARALLELISM ?= false
 
 .DEFAULT_GOAL := help
-.PHONY: help venv train data data-check eval eval-real predict serve score-spark browser test lint format bench ui clean
+.PHONY: help venv train data data-check eval eval-real predict serve score-spark browser test team-server tune train-multi lint format bench ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed ## create the virtual environment (.venv)
 
-train: venv ## train EXP (default: all three families), track in MLflow, export models/champion
+train: venv ## train EXP (default: the three families + the context variant), track in MLflow, export models/champion
 	$(PY) -m train.run --exp $(EXP) $(ARGS)
 
 data: venv ## rebuild data/corpus.jsonl from data/raw and the annotations
@@ -80,6 +80,25 @@ bench: venv ## measure train time, scores and throughput; writes tests/bench/res
 
 ui: venv ## MLflow UI on the project's store, sorted by validation macro-F1 (HOST, PORT)
 	$(PY) -m train.ui --host $(HOST) --port $(PORT)
+
+# ---------------------------------------------------------------- beyond one machine
+TRIALS ?= 20
+NPROC ?= 2
+DB ?= $(MLFLOW_BACKEND_STORE_URI)
+ARTIFACTS ?= $(MLFLOW_ARTIFACTS_DESTINATION)
+ALLOWED_HOSTS ?=
+
+team-server: venv ## MLflow team server: DB=postgresql://user@host/db ARTIFACTS=dir (HOST, PORT)
+	@test -n "$(DB)" -a -n "$(ARTIFACTS)" || { echo "usage: make team-server DB=postgresql://mlflow@localhost:5432/mlflow ARTIFACTS=/srv/mlflow/artifacts [HOST=127.0.0.1 PORT=5000 ALLOWED_HOSTS=name:*]" >&2; exit 2; }
+	$(PY) -m train.team_server --backend-store-uri "$(DB)" --artifacts-destination "$(ARTIFACTS)" \
+	  --host $(HOST) --port $(PORT) $(if $(ALLOWED_HOSTS),--allowed-hosts "$(ALLOWED_HOSTS)")
+
+tune: venv ## Optuna search over one EXP's `search:` section (TRIALS=20); the best becomes champion
+	@case "$(EXP)" in *,*) echo "usage: make tune EXP=<one experiment with a search: section> [TRIALS=20] [ARGS=...]" >&2; exit 2;; esac
+	$(PY) -m train.tune --exp $(EXP) --trials $(TRIALS) $(ARGS)
+
+train-multi: venv ## train EXP data-parallel on NPROC processes (a GPU each; gloo on CPU)
+	$(VENV)/bin/torchrun --standalone --nproc_per_node $(NPROC) -m train.run --exp $(EXP) $(ARGS)
 
 clean: ## remove the MLflow store and exported models (keeps .venv)
 	rm -rf mlruns models/champion models/.champion.*

@@ -51,6 +51,21 @@ def labelled_rows() -> list[dict]:
     return rows
 
 
+@pytest.fixture(autouse=True)
+def _forget_tracking_uri():
+    """mlflow.set_tracking_uri also writes MLFLOW_TRACKING_URI into the environment; without
+    this, one test's store would silently become the next test's."""
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    import mlflow
+
+    mlflow.set_tracking_uri(None)
+    if before is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = before
+
+
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh SQLite tracking store; MLFLOW_TRACKING_URI points at it for subprocesses too."""

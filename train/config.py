@@ -75,6 +75,9 @@ class Config:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
+    # Hyper-parameter search space for `make tune`: {config key: {type, low, high, log,
+    # choices}}. Read and checked by train.search_space; `make train` ignores it.
+    search: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -19,7 +19,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from train import provenance, realnews, tracking
+from train import distributed, provenance, realnews, tracking
 from train.calibration import (
     adjust,
     expected_calibration_error,
@@ -158,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         for cfg in configs:
             if _data_key(cfg) not in datasets:
                 datasets[_data_key(cfg)] = load_data(cfg.data, cfg.labels, cfg.seed)
+        # Under `accelerate launch` / `torchrun` only rank 0 tracks; the others just train.
+        if distributed.init() != 0:
+            return distributed.follow(configs, datasets, _data_key)
         uri = tracking.setup(configs[0].tracking)
     except (ConfigError, DataError, EncoderError, tracking.TrackingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -180,34 +183,41 @@ def _train_all(configs: list[Config], datasets: dict, uri: str, export: bool) ->
     with tracking.run(f"train-{stamp}", tags={"kind": "train", **provenance.tags()}) as parent:
         for cfg in configs:
             results.append(train_one(cfg, datasets[_data_key(cfg)], parent))
-        winner = choose(results, first.primary_metric)
-        version = tracking.register(winner.model_uri, first.tracking.registered_model)
-        registered = f"models:/{first.tracking.registered_model}@champion (version {version})"
-        tracking.log_tags({"champion_run": winner.run_id, "champion": winner.name})
-        tracking.log_metrics({"champion_" + first.primary_metric: winner.metrics["val_macro_f1"]})
-        print("\n" + summary_table(results, winner))
-        print(f"\nregistered {registered}")
-        if export:
-            data = datasets[_data_key(next(c for c in configs if c.name == winner.name))]
-            card = model_card(
-                name=winner.name,
-                family=winner.family,
-                labels=first.labels,
-                metrics=winner.metrics,
-                data_source=data.source,
-                data_digest=data.digest,
-                sizes={k: len(v) for k, v in data.splits.items()},
-                run_id=winner.run_id,
-                registered=registered,
-                provenance=winner.provenance,
-            )
-            dest = export_atomically(
-                ROOT / first.export.dir,
-                lambda folder: tracking.download_model(winner.model_uri, folder),
-                card,
-            )
-            print(f"exported to {dest}")
+        publish(results, configs, datasets, export)
     return 0
+
+
+# Shared with train.tune: the winner of a set of runs becomes the champion the same way.
+def publish(results: list[RunResult], configs: list[Config], datasets: dict, export: bool) -> None:
+    """Inside the parent run: choose the winner, register it as champion, export it."""
+    first = configs[0]
+    winner = choose(results, first.primary_metric)
+    version = tracking.register(winner.model_uri, first.tracking.registered_model)
+    registered = f"models:/{first.tracking.registered_model}@champion (version {version})"
+    tracking.log_tags({"champion_run": winner.run_id, "champion": winner.name})
+    tracking.log_metrics({"champion_" + first.primary_metric: winner.metrics["val_macro_f1"]})
+    print("\n" + summary_table(results, winner))
+    print(f"\nregistered {registered}")
+    if export:
+        data = datasets[_data_key(next(c for c in configs if c.name == winner.name))]
+        card = model_card(
+            name=winner.name,
+            family=winner.family,
+            labels=first.labels,
+            metrics=winner.metrics,
+            data_source=data.source,
+            data_digest=data.digest,
+            sizes={k: len(v) for k, v in data.splits.items()},
+            run_id=winner.run_id,
+            registered=registered,
+            provenance=winner.provenance,
+        )
+        dest = export_atomically(
+            ROOT / first.export.dir,
+            lambda folder: tracking.download_model(winner.model_uri, folder),
+            card,
+        )
+        print(f"exported to {dest}")
 
 
 if __name__ == "__main__":
