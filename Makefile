@@ -13,7 +13,7 @@ export DO_NOT_TRACK ?= true
 export TOKENIZERS_PARALLELISM ?= false
 
 .DEFAULT_GOAL := help
-.PHONY: help venv train data data-check eval eval-real predict serve score-spark browser test team-server tune train-multi lint format bench ui clean
+.PHONY: help venv train data data-check eval eval-real predict serve score-spark browser test team-server tune train-multi bench-infer lint format bench ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ test: venv lint browser ## lint, then the whole test suite
 
 bench: venv ## measure train time, scores and throughput; writes tests/bench/results.json
 	$(PY) -m train.bench
+
+bench-infer: venv ## CPU inference speed of MODEL: torch vs ONNX fp32/int8 vs TF-IDF, to tests/bench/infer.json
+	$(PY) -m train.bench_infer --model $(MODEL) --out tests/bench/infer.json
 
 ui: venv ## MLflow UI on the project's store, sorted by validation macro-F1 (HOST, PORT)
 	$(PY) -m train.ui --host $(HOST) --port $(PORT)

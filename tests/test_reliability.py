@@ -21,7 +21,8 @@ pytestmark = pytest.mark.reliability
 def _train(exps: str, tmp: Path, *extra: str, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [PY, "-m", "train.run", "--exp", exps, f"export.dir={tmp / 'champion'}", *extra],
-        cwd=ROOT, env=env or os.environ.copy(), text=True,
+        # Unbuffered, so the test sees "training ..." when it is printed, not at exit.
+        cwd=ROOT, env={**(env or os.environ), "PYTHONUNBUFFERED": "1"}, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
 

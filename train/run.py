@@ -58,7 +58,10 @@ def train_one(cfg: Config, data: LoadedData, parent_id: str) -> RunResult:
         tracking.log_dataset(data.frames["test"], data.source, "test", "testing")
 
         family = family_class(cfg.model.family)(cfg.model.params, labels, cfg.seed)
-        print(f"[{cfg.name}] training {cfg.model.family} on {len(data.splits['train'])} sentences")
+        print(
+            f"[{cfg.name}] training {cfg.model.family} on {len(data.splits['train'])} sentences",
+            flush=True,
+        )
         start = time.perf_counter()
         family.fit(
             data.splits["train"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,9 +11,15 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainerCallback
+from transformers import (
+    AutoConfig,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    TrainerCallback,
+)
 
 from train.encoder import encoder_problem, resolve_encoder
+from train.families import onnx_runtime as ort_backend
 from train.families.base import EpochReport, TextSplit
 from train.families.base import Params as BaseParams
 from train.families.torch_utils import pick_device, seed_everything
@@ -32,6 +39,9 @@ class FineTuneParams(BaseParams):
     mixed_precision: str = "no"  # no | fp16 | bf16 (GPU only)
     # Read the neighbouring sentences as a second segment (captions, speakerless quotes).
     context: bool = False
+    # How the saved model runs when loaded (train.families.onnx_runtime): auto = ONNX int8 on
+    # a CPU, torch on a GPU; NEWS_KIT_BACKEND overrides it at load time.
+    backend: str = "auto"
 
     def problems(self) -> dict[str, str]:
         out = {}
@@ -41,6 +51,8 @@ class FineTuneParams(BaseParams):
             out["epochs"] = "must be ≥ 1"
         if self.mixed_precision not in ("no", "fp16", "bf16"):
             out["mixed_precision"] = "must be one of no, fp16, bf16"
+        if self.backend not in ort_backend.BACKENDS:
+            out["backend"] = f"must be one of {', '.join(ort_backend.BACKENDS)}"
         return out
 
 
@@ -69,6 +81,7 @@ class FineTuned:
         "transformers",
         "safetensors",
         "tokenizers",
+        "onnxruntime",
     )
 
     def __init__(self, params: FineTuneParams, labels: list[str], seed: int) -> None:
@@ -76,6 +89,8 @@ class FineTuned:
         self.encoder_path, self.encoder_sha = resolve_encoder(params.encoder)
         self.tokenizer = AutoTokenizer.from_pretrained(self.encoder_path)
         self.model = None
+        self.session: ort_backend.OnnxClassifier | None = None
+        self.backend, self.folder = "torch", None
 
     def _encode(self, texts: Sequence[str], contexts: Sequence[str] | None, **kw):
         if self.params.context:
@@ -154,6 +169,9 @@ class FineTuned:
                 bf16=p.mixed_precision == "bf16",
                 report_to=[],  # tracking belongs to train.tracking alone
                 save_only_model=True,
+                # Our loss is already a mean per batch; without this the Trainer multiplies it
+                # by the number of processes under multi-GPU / torchrun (gradients too).
+                average_tokens_across_devices=False,
                 dataloader_num_workers=0,
                 # Batches of similar length waste little compute on padding (2x on CPU here).
                 train_sampling_strategy="group_by_length",
@@ -175,12 +193,10 @@ class FineTuned:
             trainer.train()
         self.model = trainer.model.to(pick_device()).eval()
 
-    @torch.inference_mode()
     def predict_proba(
         self, texts: Sequence[str], contexts: Sequence[str] | None = None
     ) -> np.ndarray:
-        assert self.model is not None, "fit or load first"
-        device = next(self.model.parameters()).device
+        assert self.model is not None or self.session is not None, "fit or load first"
         contexts = list(contexts) if contexts else [""] * len(texts)
         # Sorting by length keeps padding (wasted compute) small; order is restored below.
         order = np.argsort(
@@ -189,33 +205,68 @@ class FineTuned:
         chunks = []
         for start in range(0, len(order), 64):
             idx = order[start : start + 64]
-            enc = self._encode(
-                [texts[i] for i in idx], [contexts[i] for i in idx],
-                padding=True, return_tensors="pt",
-            ).to(device)  # fmt: skip
-            chunks.append(torch.softmax(self.model(**enc).logits.float(), -1).cpu().numpy())
+            chunks.append(self._proba([texts[i] for i in idx], [contexts[i] for i in idx]))
         out = np.zeros((len(texts), len(self.labels)))
         if chunks:
             out[order] = np.concatenate(chunks)
         return out
 
+    def _proba(self, texts: list[str], contexts: list[str]) -> np.ndarray:
+        if self.session is not None:
+            enc = self._encode(texts, contexts, padding=True, return_tensors="np")
+            return ort_backend.softmax(self.session.logits(enc))
+        return self._torch_proba(texts, contexts)
+
+    @torch.inference_mode()
+    def _torch_proba(self, texts: list[str], contexts: list[str]) -> np.ndarray:
+        device = next(self.model.parameters()).device
+        enc = self._encode(texts, contexts, padding=True, return_tensors="pt").to(device)
+        return torch.softmax(self.model(**enc).logits.float(), -1).cpu().numpy()
+
     def save(self, folder: Path) -> None:
-        self.model.config.news_kit_max_length = self.params.max_length
-        self.model.config.news_kit_context = self.params.context
-        self.model.save_pretrained(folder, safe_serialization=True)
+        model = self._torch_model()
+        model.config.news_kit_max_length = self.params.max_length
+        model.config.news_kit_context = self.params.context
+        model.config.news_kit_backend = self.params.backend
+        model.save_pretrained(folder, safe_serialization=True)
         self.tokenizer.save_pretrained(folder)
+        if not ort_backend.onnxruntime_available():
+            warnings.warn("onnxruntime is not installed: saved without ONNX files", stacklevel=2)
+            return
+        try:
+            ort_backend.export(model, self.tokenizer, Path(folder))
+        except Exception as exc:  # an encoder the exporter cannot trace still saves and runs
+            for name in (ort_backend.FP32_FILE, ort_backend.INT8_FILE):
+                (Path(folder) / name).unlink(missing_ok=True)
+            warnings.warn(f"ONNX export failed ({exc}); the model will run on torch", stacklevel=2)
+
+    def _torch_model(self) -> torch.nn.Module:
+        """The PyTorch model; one loaded for ONNX serving reads its weights only if needed."""
+        if self.model is None:
+            model = AutoModelForSequenceClassification.from_pretrained(self.folder)
+            self.model = model.to(pick_device()).eval()
+        return self.model
 
     @classmethod
-    def load(cls, folder: Path, labels: list[str]) -> FineTuned:
+    def load(cls, folder: Path, labels: list[str], backend: str | None = None) -> FineTuned:
+        """`backend` (onnx-int8, onnx-fp32, torch, auto) wins over NEWS_KIT_BACKEND and the
+        saved choice; benchmarks use it to compare the three on one model."""
         self = cls.__new__(cls)
-        self.labels, self.seed = labels, 0
+        self.labels, self.seed, self.folder = labels, 0, Path(folder)
         self.params = FineTuneParams(encoder=str(folder))
         self.encoder_path, self.encoder_sha = str(folder), ""
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        self.model = AutoModelForSequenceClassification.from_pretrained(folder)
-        self.model = self.model.to(pick_device()).eval()
-        self.params.max_length = int(getattr(self.model.config, "news_kit_max_length", 128))
-        self.params.context = bool(getattr(self.model.config, "news_kit_context", False))
+        config = AutoConfig.from_pretrained(folder)
+        self.params.max_length = int(getattr(config, "news_kit_max_length", 128))
+        self.params.context = bool(getattr(config, "news_kit_context", False))
+        self.params.backend = str(getattr(config, "news_kit_backend", "auto"))
+        on_gpu = pick_device().type == "cuda"
+        self.backend = ort_backend.choose_backend(self.folder, self.params.backend, on_gpu, backend)
+        self.model, self.session = None, None
+        if self.backend == "torch":
+            self._torch_model()
+        else:
+            self.session = ort_backend.OnnxClassifier(self.folder / ort_backend.FILES[self.backend])
         return self
 
     def provenance(self) -> dict[str, str]:
