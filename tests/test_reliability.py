@@ -39,10 +39,11 @@ def test_sigint_mid_training_marks_runs_killed_and_keeps_the_champion(store, tmp
     before = (tmp_path / "champion" / "MLmodel").read_text()
 
     proc = _train("smoke_minilm_finetune", tmp_path, "model.params.epochs=50")
-    for line in proc.stdout:  # wait until training has really started
-        if "training minilm_finetune" in line:
+    started = False
+    for line in proc.stdout:  # wait until the training loop has logged its first epoch
+        started = started or "training minilm_finetune" in line
+        if started and "'loss'" in line:
             break
-    time.sleep(3)
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err[-2000:]

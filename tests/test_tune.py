@@ -22,6 +22,7 @@ extends: smoke_tfidf_logreg
 search:
   model.params.C: {type: float, low: 0.05, high: 50, log: true}
   model.params.class_weight: {type: categorical, choices: [balanced, none]}
+  model.params.char_ngram_max: null   # inherited from tfidf_logreg.yaml; null removes it
 """
 
 
@@ -115,7 +116,7 @@ def test_search_space_is_typed_and_checked_naming_key_and_file(tmp_path):
     assert min_df.origin.endswith("child.yaml")
     assert params["model.params.class_weight"].origin.endswith("tune_smoke.yaml")
 
-    no_search = _experiment(tmp_path, "extends: smoke_tfidf_logreg\n", "plain")
+    no_search = _experiment(tmp_path, "extends: smoke_embed_logreg\n", "plain")
     with pytest.raises(SearchSpaceError, match="no 'search:' section"):
         load_search_space(no_search)
 
