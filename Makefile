@@ -75,8 +75,9 @@ predict: venv ## label each sentence of FILE (text/HTML/JSON Lines, - = stdin); 
 test: venv lint browser ## lint, then the whole test suite
 	$(PY) -m pytest -q
 
-bench: venv ## measure train time, scores and throughput; writes tests/bench/results.json
+bench: venv ## make train wall time + scores (tests/bench/results.json), then inference speed (infer.json)
 	$(PY) -m train.bench
+	$(PY) -m train.bench_infer --model $(MODEL) --out tests/bench/infer.json
 
 bench-infer: venv ## CPU inference speed of MODEL: torch vs ONNX fp32/int8 vs TF-IDF, to tests/bench/infer.json
 	$(PY) -m train.bench_infer --model $(MODEL) --out tests/bench/infer.json
