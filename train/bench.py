@@ -55,6 +55,14 @@ def bench_train(exp: str) -> dict:
     return {"make_train_wall_seconds": round(wall, 1), "target_seconds": 900, "runs": families}
 
 
+def write_results(results: dict, out: Path) -> None:
+    """Write a benchmark's figures as JSON (the file `make bench` keeps) and show them."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(results, indent=2))
+    print(f"wrote {out}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--exp", default=DEFAULT_SET)
@@ -65,11 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "train": bench_train(args.exp),
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(results, indent=2))
-    print(f"wrote {out}")
+    write_results(results, Path(args.out))
     return 0
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from train.bench import write_results
 from train.config import ConfigError, DataConfig, load_config
 from train.data import DataError
 from train.labeler import META_FILE, MODEL_DIR
@@ -172,11 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     except (BenchError, ConfigError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(results, indent=2))
-    print(f"wrote {out}")
+    write_results(results, Path(args.out))
     return 0
 
 
