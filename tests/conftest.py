@@ -78,13 +78,20 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture(scope="session")
 def smoke_champion(tmp_path_factory) -> Path:
     """A real exported champion (TF-IDF smoke run into a scratch store), shared by tests."""
+    return train_champion(tmp_path_factory.mktemp("champion"), "smoke_tfidf_logreg")
+
+
+def train_champion(tmp: Path, experiment: str, drop_env: tuple[str, ...] = ()) -> Path:
+    """Train `experiment` for real into a scratch store under `tmp`; return the exported
+    model folder. `drop_env` names variables the child must not inherit."""
     import subprocess
 
-    tmp = tmp_path_factory.mktemp("champion")
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'store' / 'mlflow.db'}"}
+    for name in drop_env:
+        env.pop(name, None)
     out = subprocess.run(
-        [PY, "-m", "train.run", "--exp", "smoke_tfidf_logreg", f"export.dir={tmp / 'champion'}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        [PY, "-m", "train.run", "--exp", experiment, f"export.dir={tmp / 'champion'}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
     return tmp / "champion"

@@ -7,16 +7,14 @@ module; every test reads that exported MLflow model folder.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import PY, ROOT
+from conftest import ROOT, train_champion
 
 from train.config import ConfigError, load_config
 from train.context import neighbour_context
@@ -29,14 +27,7 @@ LABELER = Path("artifacts") / "labeler"
 @pytest.fixture(scope="module")
 def minilm_champion(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("onnx")
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'store' / 'mlflow.db'}"}
-    env.pop(onnx_runtime.ENV_VAR, None)
-    out = subprocess.run(
-        [PY, "-m", "train.run", "--exp", "smoke_minilm_finetune", f"export.dir={tmp / 'champion'}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr[-3000:]
-    return tmp / "champion"
+    return train_champion(tmp, "smoke_minilm_finetune", drop_env=(onnx_runtime.ENV_VAR,))
 
 
 @pytest.fixture(scope="module")
