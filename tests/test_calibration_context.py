@@ -8,7 +8,7 @@ from train.calibration import (
     fit_temperature,
     reliability_points,
 )
-from train.context import SEPARATOR, neighbour_context
+from train.context import SEPARATOR, neighbour_context, trim_context
 
 
 def _overconfident(n=2000, seed=0):
@@ -66,3 +66,11 @@ def test_long_neighbours_are_cut_to_their_nearest_words():
     prev = " ".join(f"w{i}" for i in range(40))
     ctx = neighbour_context([prev, "s"], ["d", "d"], [0, 1], words=3)
     assert ctx[1] == f"w37 w38 w39{SEPARATOR}"
+
+
+def test_a_model_trained_on_a_shorter_window_sees_the_same_window_at_inference():
+    words = " ".join(f"w{i}" for i in range(20))
+    full = neighbour_context([words, "s", words], ["d"] * 3, [0, 1, 2])[1]
+    assert trim_context(full, 2) == f"w18 w19{SEPARATOR}w0 w1"
+    assert trim_context(full, 2) == neighbour_context([words, "s", words], ["d"] * 3, None, 2)[1]
+    assert trim_context("", 2) == ""

@@ -37,3 +37,12 @@ def neighbour_context(
             doc_ids[nxt]) == str(doc_ids[i]) else ""  # fmt: skip
         out[i] = f"{before}{SEPARATOR}{after}"
     return out
+
+
+def trim_context(context: str, words: int) -> str:
+    """Keep the last `words` words before the separator and the first `words` after it, so a
+    model trained on a shorter window sees the same window at inference."""
+    before, sep, after = context.partition(SEPARATOR.strip())
+    if not sep:
+        return context
+    return f"{' '.join(before.split()[-words:])}{SEPARATOR}{' '.join(after.split()[:words])}"

@@ -73,7 +73,7 @@ def parse_raw(path: Path, labels: list[str]) -> list[Line]:
     header: dict[str, str] | None = None
     idx = 0
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        where = f"{path.relative_to(ROOT)}:{number}"
+        where = f"{path.resolve().relative_to(ROOT)}:{number}"
         if not raw.strip():
             continue
         if raw.startswith("###"):

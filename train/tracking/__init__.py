@@ -262,6 +262,7 @@ def finished_runs(experiment: str) -> list[dict[str, Any]]:
             "name": r.info.run_name,
             "family": r.data.tags.get("family", ""),
             "metrics": dict(r.data.metrics),
+            "start_ms": r.info.start_time,
         }
         for r in runs
     ]
