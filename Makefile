@@ -36,6 +36,7 @@ data-check: venv ## validate the corpus and print its statistics
 	$(PY) -m train.datacheck
 
 MODEL ?= models/champion
+BENCH_ARGS ?= --in-place
 DATA ?=
 FILE ?= data/samples/article.html
 REAL_NEWS ?= ../shared/data/real-news-dev.jsonl
@@ -76,7 +77,7 @@ test: venv lint browser ## lint, then the whole test suite
 	$(PY) -m pytest -q
 
 bench: venv ## make train wall time + scores (tests/bench/results.json), then inference speed (infer.json)
-	$(PY) -m train.bench
+	$(PY) -m train.bench $(BENCH_ARGS)
 	$(PY) -m train.bench_infer --model $(MODEL) --out tests/bench/infer.json
 
 bench-infer: venv ## CPU inference speed of MODEL: torch vs ONNX fp32/int8 vs TF-IDF, to tests/bench/infer.json

@@ -48,6 +48,12 @@ STYLE_ALIASES = {
     "news report": "broadsheet news", "entertainment news": "celebrity site",
     "media news": "business news", "arts news": "broadsheet news",
 }  # fmt: skip
+TOPIC_ALIASES = {
+    "culture": "culture/arts", "disasters": "disasters/weather", "conflict": "conflict/war",
+    "climate": "climate/environment", "economics": "business", "taxes": "local government",
+    "public health": "health", "policing": "crime", "public safety": "crime",
+    "food": "agriculture",
+}  # fmt: skip
 
 
 @dataclass
@@ -103,7 +109,7 @@ def parse_raw(path: Path, labels: list[str]) -> list[Line]:
                 label=label,
                 split="",
                 style=STYLE_ALIASES.get(s := header["style"].strip().lower(), s),
-                topic=header["topic"].strip().lower(),
+                topic=TOPIC_ALIASES.get(t := header["topic"].strip().lower(), t),
                 outlet=header["outlet"].strip(),
                 noise=header.get("noise", "no").strip() == "yes",
                 hard="" if tag == "-" else tag,
