@@ -3,12 +3,14 @@ import pytest
 
 from train.calibration import (
     adjust,
+    crossfit_label_bias_f1,
     expected_calibration_error,
     fit_label_bias,
     fit_temperature,
     reliability_points,
 )
 from train.context import SEPARATOR, neighbour_context, trim_context
+from train.metrics import macro_f1
 
 
 def _overconfident(n=2000, seed=0):
@@ -48,6 +50,15 @@ def test_label_bias_rescues_a_rare_label_the_model_underrates():
     assert (proba.argmax(1) == 0).all()
     bias = fit_label_bias(proba, y)
     assert (adjust(proba, 1.0, bias).argmax(1) == y).mean() > 0.95
+    assert crossfit_label_bias_f1(proba, y) > 0.9  # a real signal survives cross-fitting
+
+
+def test_cross_fitted_label_bias_score_does_not_flatter_noise():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 5, 300)
+    proba = rng.dirichlet(np.ones(5), 300)  # no signal at all
+    in_sample = macro_f1(y, adjust(proba, 1.0, fit_label_bias(proba, y)).argmax(1))
+    assert crossfit_label_bias_f1(proba, y) < in_sample - 0.03
 
 
 def test_neighbour_context_follows_reading_order_within_each_document():

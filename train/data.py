@@ -155,7 +155,7 @@ def validate_frame(
         out["sent_idx"] = pd.to_numeric(frame["sent_idx"], errors="coerce").fillna(0).astype(int)
     else:
         out["sent_idx"] = out.groupby("doc_id").cumcount()
-    if cfg.split_column in frame:
+    if cfg.split_column and cfg.split_column in frame:
         out["split"] = frame[cfg.split_column].map(lambda s: _SPLIT_ALIASES.get(s, s))
         bad = out.index[~out["split"].isin(SPLITS)]
         if len(bad):

@@ -23,7 +23,7 @@ import pandas as pd
 
 from train import tracking
 from train.config import DataConfig, TrackingConfig
-from train.context import neighbour_context
+from train.context import neighbour_context, reading_neighbours
 from train.data import DataError, read_table, validate_frame
 from train.labeler import Labeler
 from train.metrics import confusion, evaluate, report_text
@@ -47,21 +47,16 @@ def load_model(model: str, scratch: Path) -> tuple[Labeler, str]:
 
 def errors_with_context(frame: pd.DataFrame, pred: list[str], conf: np.ndarray) -> pd.DataFrame:
     """Each mistake with the sentences before and after it in its document."""
+    texts = frame["text"].tolist()
+    neighbours = reading_neighbours(frame["doc_id"].tolist(), frame["sent_idx"].tolist())
     rows = []
-    ordered = frame.sort_values(["doc_id", "sent_idx"], kind="stable")
-    neighbours = {}
-    for _, doc in ordered.groupby("doc_id", sort=False):
-        idx = doc.index.tolist()
-        for k, i in enumerate(idx):
-            prev_text = frame.at[idx[k - 1], "text"] if k > 0 else ""
-            next_text = frame.at[idx[k + 1], "text"] if k + 1 < len(idx) else ""
-            neighbours[i] = (prev_text, next_text)
     for i, (true, guess) in enumerate(zip(frame["label"], pred, strict=True)):
         if true != guess:
-            prev_text, next_text = neighbours.get(frame.index[i], ("", ""))
+            prev, nxt = neighbours[i]
             rows.append(
-                {"doc_id": frame["doc_id"].iloc[i], "previous": prev_text,
-                 "text": frame["text"].iloc[i], "next": next_text, "true": true,
+                {"doc_id": frame["doc_id"].iloc[i],
+                 "previous": texts[prev] if prev is not None else "", "text": texts[i],
+                 "next": texts[nxt] if nxt is not None else "", "true": true,
                  "predicted": guess, "confidence": round(float(conf[i]), 4)}
             )  # fmt: skip
     return pd.DataFrame(rows)
@@ -79,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             tracking.use_store(tracking.resolve_uri(TrackingConfig()))
             labeler, model_id = load_model(args.model, Path(scratch))
             raw, fmt = read_table(Path(args.data))
-            # Evaluation reads every row: the split column, if any, is ignored.
-            cfg = DataConfig(split_column="__no_split__")
+            # Evaluation reads every row: an empty split column means "ignore any split".
+            cfg = DataConfig(split_column="")
             frame = validate_frame(raw, cfg, labeler.labels, args.data, fmt).reset_index(drop=True)
         except (DataError, FileNotFoundError, tracking.TrackingError) as exc:
             print(f"error: {exc}", file=sys.stderr)

@@ -31,12 +31,12 @@ def cpu_has_bf16() -> bool:
 
 def resolve_precision(setting: str, device: torch.device) -> str:
     """`auto` -> bf16 where the hardware runs it natively (1.6x faster training on this
-    project's 2-core build machine), else fp32 ("no"). Other settings pass through."""
+    project's 2-core build machine), else fp32. Other settings pass through."""
     if setting != "auto":
         return setting
     if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "no"
-    return "bf16" if device.type == "cpu" and cpu_has_bf16() else "no"
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
 
 
 def seed_everything(seed: int) -> None:
