@@ -1,8 +1,10 @@
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from train.config import ConfigError, load_config, parse_override
+from train.families import FAMILIES
 from train.families.tfidf import TfidfParams
 
 
@@ -90,3 +92,11 @@ def test_resolved_config_round_trips_to_plain_dict():
     data = cfg.to_dict()
     assert data["model"]["params"]["epochs"] == cfg.model.params.epochs
     assert data["labels"] == cfg.labels
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
+)
+def test_every_shipped_experiment_file_resolves(name):
+    cfg = load_config(name)
+    assert cfg.name == name and cfg.model.family in FAMILIES

@@ -143,12 +143,13 @@ def calibrate(cfg: Config, labeler: Labeler, data: LoadedData) -> dict[str, floa
 
 
 def summary_table(results: list[RunResult], winner: RunResult) -> str:
-    head = f"{'run':<26}{'family':<17}{'val F1':>8}{'test F1':>9}{'train s':>9}{'sent/s':>9}"
+    width = max([26, *(len(r.name) + 2 for r in results)])
+    head = f"{'run':<{width}}{'family':<17}{'val F1':>8}{'test F1':>9}{'train s':>9}{'sent/s':>9}"
     lines = [head, "-" * len(head)]
     for r in results:
         mark = "  <- champion" if r is winner else ""
         lines.append(
-            f"{r.name:<26}{r.family:<17}{r.metrics['val_macro_f1']:>8.3f}"
+            f"{r.name:<{width}}{r.family:<17}{r.metrics['val_macro_f1']:>8.3f}"
             f"{r.metrics['test_macro_f1']:>9.3f}{r.seconds:>9.1f}"
             f"{r.metrics['infer_sentences_per_s']:>9.0f}{mark}"
         )
