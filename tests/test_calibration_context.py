@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -85,3 +87,22 @@ def test_a_model_trained_on_a_shorter_window_sees_the_same_window_at_inference()
     assert trim_context(full, 2) == f"w18 w19{SEPARATOR}w0 w1"
     assert trim_context(full, 2) == neighbour_context([words, "s", words], ["d"] * 3, None, 2)[1]
     assert trim_context("", 2) == ""
+
+
+def test_a_label_bias_run_is_chosen_on_its_cross_fitted_validation_score(tmp_path):
+    from conftest import train_champion
+    from mlflow.tracking import MlflowClient
+
+    champion = train_champion(tmp_path, "smoke_tfidf_label_bias")
+    client = MlflowClient(f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("news-sentence-labels")
+    runs = client.search_runs([exp.experiment_id])
+    (run,) = [r for r in runs if r.data.tags.get("kind") == "experiment"]
+    (parent,) = [r for r in runs if r.data.tags.get("kind") == "train"]
+    m = run.data.metrics
+    assert run.data.params["calibration.label_bias"] == "True"
+    assert 0.0 <= m["val_macro_f1"] <= 1.0 and 0.0 <= m["val_macro_f1_in_sample"] <= 1.0
+    # the parent records the score the winner was chosen on: the cross-fitted one
+    assert parent.data.metrics["champion_val_macro_f1"] == m["val_macro_f1"]
+    labeler = json.loads((champion / "artifacts" / "labeler" / "labeler.json").read_text())
+    assert len(labeler["label_bias"]) == 5

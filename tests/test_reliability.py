@@ -38,7 +38,12 @@ def test_sigint_mid_training_marks_runs_killed_and_keeps_the_champion(store, tmp
     assert first.wait(timeout=300) == 0, first.stderr.read()[-2000:]
     before = (tmp_path / "champion" / "MLmodel").read_text()
 
-    proc = _train("smoke_minilm_finetune", tmp_path, "model.params.epochs=50")
+    # Enough rows and epochs (no early stop) that the signal lands inside the training loop
+    # however fast bf16 training gets.
+    proc = _train(
+        "smoke_minilm_finetune", tmp_path, "model.params.epochs=50",
+        "model.params.early_stopping_patience=50", "data.max_rows=600",
+    )  # fmt: skip
     started = False
     for line in proc.stdout:  # wait until the training loop has logged its first epoch
         started = started or "training minilm_finetune" in line
