@@ -18,12 +18,18 @@ from mlflow.tracking import MlflowClient
 pytestmark = pytest.mark.reliability
 
 
+def _default_sigint() -> None:
+    # A shell starts background jobs (`make test &`) with SIGINT ignored, and children
+    # inherit that; restore the default so the child turns SIGINT into KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _train(exps: str, tmp: Path, *extra: str, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [PY, "-m", "train.run", "--exp", exps, f"export.dir={tmp / 'champion'}", *extra],
         # Unbuffered, so the test sees "training ..." when it is printed, not at exit.
         cwd=ROOT, env={**(env or os.environ), "PYTHONUNBUFFERED": "1"}, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint,
     )  # fmt: skip
 
 
