@@ -81,17 +81,28 @@ def smoke_champion(tmp_path_factory) -> Path:
     return train_champion(tmp_path_factory.mktemp("champion"), "smoke_tfidf_logreg")
 
 
-def train_champion(tmp: Path, experiment: str, drop_env: tuple[str, ...] = ()) -> Path:
-    """Train `experiment` for real into a scratch store under `tmp`; return the exported
-    model folder. `drop_env` names variables the child must not inherit."""
+def run_train(
+    experiment: str, export_dir: Path, uri: str, drop_env: tuple[str, ...] = (), timeout: int = 900
+) -> str:
+    """Run the real training entry point against the tracking store `uri`, exporting to
+    `export_dir`; assert it succeeded and return what it printed. `drop_env` names
+    variables the child must not inherit."""
     import subprocess
 
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'store' / 'mlflow.db'}"}
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
     for name in drop_env:
         env.pop(name, None)
     out = subprocess.run(
-        [PY, "-m", "train.run", "--exp", experiment, f"export.dir={tmp / 'champion'}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+        [PY, "-m", "train.run", "--exp", experiment, f"export.dir={export_dir}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
+def train_champion(tmp: Path, experiment: str, drop_env: tuple[str, ...] = ()) -> Path:
+    """Train `experiment` for real into a scratch store under `tmp`; return the exported
+    model folder."""
+    uri = f"sqlite:///{tmp / 'store' / 'mlflow.db'}"
+    run_train(experiment, tmp / "champion", uri, drop_env)
     return tmp / "champion"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import LABELS, PY, ROOT, free_port
+from conftest import LABELS, PY, ROOT, free_port, run_train
 
 pytestmark = pytest.mark.e2e
 
@@ -129,13 +129,8 @@ def _stop_group(proc: subprocess.Popen) -> None:
 
 def test_team_server_on_postgres_tracks_registers_and_serves_the_champion(team_server, tmp_path):
     url, postgres, artifacts = team_server
-    env = {**os.environ, "MLFLOW_TRACKING_URI": url}
-    out = subprocess.run(
-        [PY, "-m", "train.run", "--exp", "smoke_tfidf_logreg", f"export.dir={tmp_path / 'champ'}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert f"tracking to {url}" in out.stdout
+    stdout = run_train("smoke_tfidf_logreg", tmp_path / "champ", url, timeout=600)
+    assert f"tracking to {url}" in stdout
 
     # The runs and the registry live in PostgreSQL, the model files in the artifact folder.
     import psycopg2
@@ -157,6 +152,7 @@ def test_team_server_on_postgres_tracks_registers_and_serves_the_champion(team_s
         "print(m.predict(sys.argv[2:]).to_json(orient='split'))"
     )
     texts = ["The minister resigned on Monday.", "Share this article"]
+    env = {**os.environ, "MLFLOW_TRACKING_URI": url}
     out = subprocess.run(
         [PY, "-c", load, "models:/news-sentence-labeler@champion", *texts],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,

@@ -9,7 +9,7 @@ import urllib.request
 
 import mlflow
 import pytest
-from conftest import PY, ROOT, free_port
+from conftest import PY, ROOT, free_port, run_train
 
 pytestmark = pytest.mark.e2e
 
@@ -41,13 +41,8 @@ def server(tmp_path):
 
 
 def test_train_against_a_tracking_server_and_load_the_registered_champion(server, tmp_path):
-    env = {**os.environ, "MLFLOW_TRACKING_URI": server}
-    out = subprocess.run(
-        [PY, "-m", "train.run", "--exp", "smoke_tfidf_logreg", f"export.dir={tmp_path / 'champ'}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert f"tracking to {server}" in out.stdout
+    stdout = run_train("smoke_tfidf_logreg", tmp_path / "champ", server, timeout=600)
+    assert f"tracking to {server}" in stdout
     mlflow.set_tracking_uri(server)
     model = mlflow.pyfunc.load_model("models:/news-sentence-labeler@champion")
     result = model.predict(["The minister resigned on Monday."])
