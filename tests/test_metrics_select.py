@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from train.metrics import evaluate, macro_f1
+from train.metrics import bootstrap_se, evaluate, macro_f1
 from train.select import RunResult, choose
 
 LABELS = ["a", "b", "c"]
@@ -43,3 +43,35 @@ def test_selection_refuses_test_metrics_and_empty_input():
         choose([_run("a", 0.8, 0.8)], "test_macro_f1")
     with pytest.raises(ValueError):
         choose([], "val_macro_f1")
+
+
+def _timed(name, val, se, speed):
+    metrics = {"val_macro_f1": val, "val_macro_f1_se": se, "infer_sentences_per_s": speed}
+    return RunResult(name, "f", name, "", metrics)
+
+
+def test_within_one_standard_error_the_faster_run_wins():
+    slow_best = _timed("context", 0.943, 0.009, 150.0)
+    fast_close = _timed("sentence", 0.939, 0.009, 230.0)
+    assert choose([slow_best, fast_close], "val_macro_f1").name == "sentence"
+
+
+def test_a_lead_beyond_one_standard_error_is_kept_whatever_the_speed():
+    best = _timed("minilm", 0.943, 0.009, 150.0)
+    fast = _timed("tfidf", 0.900, 0.012, 9000.0)
+    assert choose([fast, best], "val_macro_f1").name == "minilm"
+    # The best run's own error sets the band: 0.933 is 0.010 below, outside 0.009.
+    assert choose([best, _timed("near", 0.933, 0.009, 999.0)], "val_macro_f1").name == "minilm"
+
+
+def test_bootstrap_se_resamples_whole_documents():
+    # Errors cluster by document (here: every sentence of an odd document is wrong), so the
+    # score's real noise is the document-to-document spread, far above the sentence-level one.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 600)
+    docs = [f"d{i // 60}" for i in range(600)]
+    pred = np.array([(y[i] + 1) % 3 if (i // 60) % 2 else y[i] for i in range(600)])
+    by_document = bootstrap_se(y, pred, docs)
+    by_sentence = bootstrap_se(y, pred, [str(i) for i in range(600)])
+    assert by_document > 2 * by_sentence > 0.0
+    assert bootstrap_se(y, y, docs) == 0.0  # a perfect model has no spread

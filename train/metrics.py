@@ -55,3 +55,23 @@ def report_text(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> st
         digits=3,
         zero_division=0,
     )
+
+
+def bootstrap_se(
+    y_true: np.ndarray, y_pred: np.ndarray, groups: Sequence[str], rounds: int = 200, seed: int = 0
+) -> float:
+    """Standard error of macro-F1 under resampling whole documents with replacement.
+
+    Sentences of one document are not independent (one writer, one topic), so documents are
+    the unit; resampling sentences would understate the noise."""
+    if len(y_true) == 0:
+        return 0.0
+    keys = np.asarray([str(g) for g in groups]) if len(groups) else np.arange(len(y_true))
+    members = [np.flatnonzero(keys == k) for k in np.unique(keys)]
+    rng = np.random.default_rng(seed)
+    scores = []
+    for _ in range(rounds):
+        picked = rng.integers(0, len(members), len(members))
+        rows = np.concatenate([members[i] for i in picked])
+        scores.append(macro_f1(y_true[rows], y_pred[rows]))
+    return float(np.std(scores))

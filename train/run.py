@@ -6,7 +6,8 @@
 
 Steps: resolve every config and load every data set first (a mistake fails before any run is
 created), then one parent run holding one child run per experiment, then selection on
-validation macro-F1, registration under the alias `champion`, and export to models/champion.
+validation macro-F1 (train.select: within one standard error of the best, the fastest wins),
+registration under the alias `champion`, and export to models/champion.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from train.evaluate import errors_table, score
 from train.export import export_atomically, model_card
 from train.families import family_class
 from train.labeler import Labeler
+from train.metrics import bootstrap_se
 from train.plots import close, confusion_figure, reliability_figure
 from train.select import RunResult, choose
 
@@ -85,10 +87,13 @@ def train_one(cfg: Config, data: LoadedData, parent_id: str) -> RunResult:
             if split == "validation":
                 errors = errors_table(data.splits[split], result, labels)
                 tracking.log_table(errors, "misclassified_validation.json")
-            else:
-                metrics["infer_sentences_per_s"] = len(data.splits[split]) / max(
-                    result.seconds, 1e-9
+                valid = data.splits[split]
+                # Selection reads both: the score's noise (train.select) and the speed that
+                # breaks a tie inside it, timed on validation so test plays no part.
+                metrics["val_macro_f1_se"] = bootstrap_se(
+                    valid.labels, result.proba.argmax(1), valid.doc_ids, seed=cfg.seed
                 )
+                metrics["infer_sentences_per_s"] = len(valid) / max(result.seconds, 1e-9)
         if "val_macro_f1_crossfit" in metrics:
             # Label biases were tuned on validation: choose on their cross-fitted score.
             metrics["val_macro_f1_in_sample"] = metrics["val_macro_f1"]
@@ -144,12 +149,16 @@ def calibrate(cfg: Config, labeler: Labeler, data: LoadedData) -> dict[str, floa
 
 def summary_table(results: list[RunResult], winner: RunResult) -> str:
     width = max([26, *(len(r.name) + 2 for r in results)])
-    head = f"{'run':<{width}}{'family':<17}{'val F1':>8}{'test F1':>9}{'train s':>9}{'sent/s':>9}"
+    head = (
+        f"{'run':<{width}}{'family':<17}{'val F1':>8}{'± se':>7}{'test F1':>9}{'train s':>9}"
+        f"{'sent/s':>9}"
+    )
     lines = [head, "-" * len(head)]
     for r in results:
         mark = "  <- champion" if r is winner else ""
         lines.append(
             f"{r.name:<{width}}{r.family:<17}{r.metrics['val_macro_f1']:>8.3f}"
+            f"{r.metrics.get('val_macro_f1_se', 0.0):>7.3f}"
             f"{r.metrics['test_macro_f1']:>9.3f}{r.seconds:>9.1f}"
             f"{r.metrics['infer_sentences_per_s']:>9.0f}{mark}"
         )
