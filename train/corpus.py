@@ -52,7 +52,7 @@ TOPIC_ALIASES = {
     "culture": "culture/arts", "disasters": "disasters/weather", "conflict": "conflict/war",
     "climate": "climate/environment", "economics": "business", "taxes": "local government",
     "public health": "health", "policing": "crime", "public safety": "crime",
-    "food": "agriculture",
+    "food": "agriculture", "poverty": "local government",
 }  # fmt: skip
 
 
