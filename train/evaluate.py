@@ -22,10 +22,17 @@ class SplitResult:
     seconds: float
 
 
-def score(labeler: Labeler, split: TextSplit, prefix: str) -> SplitResult:
-    start = time.perf_counter()
-    proba = labeler.predict_proba(split.texts, split.contexts or None)
-    seconds = time.perf_counter() - start
+def score(
+    labeler: Labeler, split: TextSplit, prefix: str, raw: tuple[np.ndarray, float] | None = None
+) -> SplitResult:
+    """Metrics of the calibrated labeler on `split`. `raw` = (uncalibrated probabilities,
+    seconds they took), when the caller already predicted this split."""
+    if raw is None:
+        start = time.perf_counter()
+        proba = labeler.predict_proba(split.texts, split.contexts or None)
+        seconds = time.perf_counter() - start
+    else:
+        proba, seconds = labeler.calibrated(raw[0]), raw[1]
     y_pred = proba.argmax(1)
     return SplitResult(
         metrics=evaluate(split.labels, proba, labeler.labels, prefix),

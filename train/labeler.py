@@ -90,7 +90,11 @@ class Labeler:
         self, texts: Sequence[str], contexts: Sequence[str] | None = None
     ) -> np.ndarray:
         """Calibrated probabilities: what the exported model returns."""
-        return adjust(self.raw_proba(texts, contexts), self.temperature, self.label_bias)
+        return self.calibrated(self.raw_proba(texts, contexts))
+
+    def calibrated(self, raw: np.ndarray) -> np.ndarray:
+        """Apply this labeler's temperature and label biases to uncalibrated probabilities."""
+        return adjust(raw, self.temperature, self.label_bias)
 
     def predict(self, data: Any) -> pd.DataFrame:
         texts = texts_from(data)

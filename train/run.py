@@ -75,10 +75,11 @@ def train_one(cfg: Config, data: LoadedData, parent_id: str) -> RunResult:
         )
         train_seconds = time.perf_counter() - start
         labeler = Labeler(family, labels, cfg.to_dict())
-        metrics = {"train_seconds": train_seconds, **calibrate(cfg, labeler, data)}
+        raws: dict[str, tuple] = {}
+        metrics = {"train_seconds": train_seconds, **calibrate(cfg, labeler, data, raws)}
 
         for split, prefix in (("validation", "val"), ("test", "test")):
-            result = score(labeler, data.splits[split], prefix)
+            result = score(labeler, data.splits[split], prefix, raws[split])
             metrics.update(result.metrics)
             fig = confusion_figure(result.confusion, labels, f"{cfg.name}: {split}")
             tracking.log_figure(fig, f"confusion_{split}.png")
@@ -119,11 +120,17 @@ def train_one(cfg: Config, data: LoadedData, parent_id: str) -> RunResult:
         )
 
 
-def calibrate(cfg: Config, labeler: Labeler, data: LoadedData) -> dict[str, float]:
+def calibrate(
+    cfg: Config, labeler: Labeler, data: LoadedData, raws: dict[str, tuple] | None = None
+) -> dict[str, float]:
     """Fit temperature (and optional label biases) on validation; log ECE before and after
-    on validation and test, with a reliability diagram."""
+    on validation and test, with a reliability diagram. `raws`, when given, receives each
+    split's uncalibrated probabilities and inference seconds, so scoring need not predict
+    twice (for the context model that second pass cost ~25 s per run on 2 cores)."""
     valid, test = data.splits["validation"], data.splits["test"]
+    start = time.perf_counter()
     raw_val = labeler.raw_proba(valid.texts, valid.contexts or None)
+    val_seconds = time.perf_counter() - start
     if cfg.calibration.temperature:
         labeler.temperature = fit_temperature(raw_val, valid.labels)
     out: dict[str, float] = {"temperature": labeler.temperature}
@@ -131,7 +138,11 @@ def calibrate(cfg: Config, labeler: Labeler, data: LoadedData) -> dict[str, floa
         scaled = adjust(raw_val, labeler.temperature)
         out["val_macro_f1_crossfit"] = crossfit_label_bias_f1(scaled, valid.labels, cfg.seed)
         labeler.label_bias = fit_label_bias(scaled, valid.labels)
+    start = time.perf_counter()
     raw_test = labeler.raw_proba(test.texts, test.contexts or None)
+    if raws is not None:
+        raws["validation"] = (raw_val, val_seconds)
+        raws["test"] = (raw_test, time.perf_counter() - start)
     for name, split, raw in (("val", valid, raw_val), ("test", test, raw_test)):
         cal = adjust(raw, labeler.temperature, labeler.label_bias)
         out[f"{name}_ece_raw"] = expected_calibration_error(raw, split.labels)

@@ -63,8 +63,10 @@ def mean_pooled_embeddings(
 ) -> np.ndarray:
     """Sentence embeddings as all-MiniLM-L6-v2 defines them: masked mean, L2-normalised."""
     device = next(model.parameters()).device
+    # Batches of similar length waste little compute on padding; order is restored below.
+    order = np.argsort([len(t) for t in texts], kind="stable")
     out = []
-    for chunk in batches(texts, batch_size):
+    for chunk in batches([texts[i] for i in order], batch_size):
         enc = tokenizer(
             chunk, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
         ).to(device)
@@ -74,4 +76,6 @@ def mean_pooled_embeddings(
         out.append(torch.nn.functional.normalize(pooled, dim=-1).float().cpu().numpy())
     if not out:
         return np.zeros((0, model.config.hidden_size), dtype=np.float32)
-    return np.concatenate(out)
+    result = np.empty((len(texts), out[0].shape[1]), dtype=np.float32)
+    result[order] = np.concatenate(out)
+    return result
