@@ -13,7 +13,7 @@ export DO_NOT_TRACK ?= true
 export TOKENIZERS_PARALLELISM ?= false
 
 .DEFAULT_GOAL := help
-.PHONY: help venv train data data-check eval eval-real predict serve score-spark browser test team-server tune train-multi bench-infer lint format bench ui clean
+.PHONY: help venv train curve data data-check eval eval-real predict serve score-spark browser test team-server tune train-multi bench-infer lint format bench ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,6 +28,11 @@ venv: $(VENV)/.installed ## create the virtual environment (.venv)
 
 train: venv ## train EXP (default: the three families + the context variant), track in MLflow, export models/champion
 	$(PY) -m train.run --exp $(EXP) $(ARGS)
+
+FRACTIONS ?= 0.25,0.5,0.75,1
+curve: EXP = tfidf_logreg
+curve: venv ## learning curve: EXP (one, default tfidf_logreg) on growing shares of training pages
+	$(PY) -m train.curve --exp $(EXP) --fractions $(FRACTIONS) $(ARGS)
 
 data: venv ## rebuild data/corpus.jsonl from data/raw and the annotations
 	$(PY) -m train.corpus build

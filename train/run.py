@@ -45,13 +45,16 @@ def _data_key(cfg: Config) -> tuple:
     return (repr(cfg.data), tuple(cfg.labels), cfg.seed)
 
 
-def train_one(cfg: Config, data: LoadedData, parent_id: str) -> RunResult:
+def train_one(
+    cfg: Config, data: LoadedData, parent_id: str, extra_tags: dict[str, str] | None = None
+) -> RunResult:
     labels = cfg.labels
     tags = {
         "family": cfg.model.family,
         "kind": "experiment",
         "data_digest": data.digest,
         **provenance.tags(),
+        **(extra_tags or {}),
     }
     with tracking.run(cfg.name, parent_id=parent_id, tags=tags) as run_id:
         tracking.log_config(cfg.to_dict())
