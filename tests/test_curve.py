@@ -45,6 +45,7 @@ def test_curve_tracks_one_run_per_share_and_registers_nothing(
     children = [r for r in runs if r.data.tags.get("train_fraction")]
     assert len(parents) == 1 and parents[0].data.tags["kind"] == "curve"
     assert sorted(r.data.tags["train_fraction"] for r in children) == ["0.5", "1"]
+    assert {r.data.tags["kind"] for r in children} == {"curve"}  # kept apart from experiments
     assert {r.data.tags["mlflow.parentRunId"] for r in children} == {parents[0].info.run_id}
     assert all(0.0 <= r.data.metrics["val_macro_f1"] <= 1.0 for r in children)
     assert mlflow.MlflowClient().search_registered_models() == []
