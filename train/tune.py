@@ -62,8 +62,9 @@ def _fit_and_score(cfg: Config, data: LoadedData, report: EpochReport) -> dict[s
     family = family_class(cfg.model.family)(cfg.model.params, cfg.labels, cfg.seed)
     family.fit(data.splits["train"], data.splits["validation"], report=report)
     labeler = Labeler(family, cfg.labels, cfg.to_dict())
-    metrics = calibrate(cfg, labeler, data)  # label_bias can change labels: score after it
-    metrics.update(score(labeler, data.splits["validation"], "val").metrics)
+    raws: dict[str, tuple] = {}
+    metrics = calibrate(cfg, labeler, data, raws)  # label_bias can change labels: score after it
+    metrics.update(score(labeler, data.splits["validation"], "val", raws["validation"]).metrics)
     return metrics
 
 
