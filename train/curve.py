@@ -24,7 +24,7 @@ import numpy as np
 
 from train import provenance, tracking
 from train.config import ConfigError, load_config
-from train.data import DataError, LoadedData, load_data
+from train.data import DataError, LoadedData, absent_labels, load_data
 from train.encoder import EncoderError
 from train.families.base import TextSplit
 from train.run import train_one
@@ -88,9 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         data = load_data(base.data, base.labels, base.seed)
         parts = {f: subsample(data, f, base.seed) for f in fractions}
         for fraction, part in parts.items():
-            missing = set(range(len(base.labels))) - set(part.splits["train"].labels.tolist())
-            if missing:
-                names = ", ".join(base.labels[i] for i in sorted(missing))
+            if names := absent_labels(part.splits["train"], base.labels):
                 raise DataError(
                     f"--fractions: {fraction:g} of the training documents has no example of "
                     f"{names}; start the curve at a larger share"

@@ -189,6 +189,12 @@ def corpus_dataset(labels: list[str], path: Path = BUILTIN):
     return DatasetDict({s: ds.filter(lambda row, s=s: row["split"] == s) for s in SPLITS})
 
 
+def absent_labels(split: TextSplit, labels: list[str]) -> str:
+    """The labels `split` has no example of, comma-separated in label order ("" if none)."""
+    present = set(split.labels.tolist())
+    return ", ".join(label for i, label in enumerate(labels) if i not in present)
+
+
 def load_data(cfg: DataConfig, labels: list[str], seed: int) -> LoadedData:
     """Read, validate and split; each split returned in file order."""
     from datasets import ClassLabel, Dataset
@@ -231,9 +237,8 @@ def load_data(cfg: DataConfig, labels: list[str], seed: int) -> LoadedData:
             contexts=part["context"].tolist(),
         )
         frames[name] = part.drop(columns=["context"])
-    missing = set(range(len(labels))) - set(splits["train"].labels.tolist())
-    if missing and not cfg.max_rows:
-        names = ", ".join(labels[i] for i in sorted(missing))
+    names = absent_labels(splits["train"], labels)
+    if names and not cfg.max_rows:
         raise DataError(f"{where}: no training example for label(s) {names}")
     digest = hashlib.sha256(
         pd.util.hash_pandas_object(table[["text", "label", "split"]], index=False).values
