@@ -23,7 +23,12 @@ from train.encoder import encoder_problem, resolve_encoder
 from train.families import onnx_runtime as ort_backend
 from train.families.base import EpochReport, TextSplit
 from train.families.base import Params as BaseParams
-from train.families.torch_utils import pick_device, resolve_precision, seed_everything
+from train.families.torch_utils import (
+    in_length_order,
+    pick_device,
+    resolve_precision,
+    seed_everything,
+)
 
 
 @dataclass
@@ -225,18 +230,13 @@ class FineTuned:
     ) -> np.ndarray:
         assert self.model is not None or self.session is not None, "fit or load first"
         contexts = list(contexts) if contexts else [""] * len(texts)
-        # Sorting by length keeps padding (wasted compute) small; order is restored below.
-        order = np.argsort(
-            [len(t) + len(c) for t, c in zip(texts, contexts, strict=True)], kind="stable"
+        lengths = [len(t) + len(c) for t, c in zip(texts, contexts, strict=True)]
+        return in_length_order(
+            lengths,
+            64,
+            len(self.labels),
+            lambda idx: self._proba([texts[i] for i in idx], [contexts[i] for i in idx]),
         )
-        chunks = []
-        for start in range(0, len(order), 64):
-            idx = order[start : start + 64]
-            chunks.append(self._proba([texts[i] for i in idx], [contexts[i] for i in idx]))
-        out = np.zeros((len(texts), len(self.labels)))
-        if chunks:
-            out[order] = np.concatenate(chunks)
-        return out
 
     def _proba(self, texts: list[str], contexts: list[str]) -> np.ndarray:
         if self.session is not None:

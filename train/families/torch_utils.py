@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -48,9 +48,21 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
+def in_length_order(
+    lengths: Sequence[int],
+    size: int,
+    width: int,
+    run: Callable[[np.ndarray], np.ndarray],
+    dtype: type = np.float64,
+) -> np.ndarray:
+    """Call `run` on batches of row indices of similar length and return its rows in input
+    order: padding, the compute a batch wastes on its shorter rows, stays small."""
+    order = np.argsort(lengths, kind="stable")
+    out = np.zeros((len(order), width), dtype=dtype)
+    for start in range(0, len(order), size):
+        idx = order[start : start + size]
+        out[idx] = run(idx)
+    return out
 
 
 @torch.inference_mode()
@@ -63,19 +75,16 @@ def mean_pooled_embeddings(
 ) -> np.ndarray:
     """Sentence embeddings as all-MiniLM-L6-v2 defines them: masked mean, L2-normalised."""
     device = next(model.parameters()).device
-    # Batches of similar length waste little compute on padding; order is restored below.
-    order = np.argsort([len(t) for t in texts], kind="stable")
-    out = []
-    for chunk in batches([texts[i] for i in order], batch_size):
+
+    def embed(idx: np.ndarray) -> np.ndarray:
         enc = tokenizer(
-            chunk, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
-        ).to(device)
+            [texts[i] for i in idx],
+            padding=True, truncation=True, max_length=max_length, return_tensors="pt",
+        ).to(device)  # fmt: skip
         hidden = model(**enc).last_hidden_state
         mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        out.append(torch.nn.functional.normalize(pooled, dim=-1).float().cpu().numpy())
-    if not out:
-        return np.zeros((0, model.config.hidden_size), dtype=np.float32)
-    result = np.empty((len(texts), out[0].shape[1]), dtype=np.float32)
-    result[order] = np.concatenate(out)
-    return result
+        return torch.nn.functional.normalize(pooled, dim=-1).float().cpu().numpy()
+
+    lengths = [len(t) for t in texts]
+    return in_length_order(lengths, batch_size, model.config.hidden_size, embed, np.float32)
